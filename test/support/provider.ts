@@ -337,7 +337,9 @@ export class CookieJar {
     const matching = [...this.#cookies.values()]
       .filter(({ path }) => pathMatches(requestPath, path))
       .sort((a, b) => b.path.length - a.path.length);
-    return matching.length ? matching.map(({ name, value }) => `${name}=${value}`).join('; ') : undefined;
+    return matching.length
+      ? matching.map(({ name, value }) => `${name}=${value}`).join('; ')
+      : undefined;
   }
 
   get size(): number {
