@@ -43,3 +43,4 @@ export {
   type CredentialStore,
   type CredentialsCodec,
 } from './core/store.js';
+export * from './decorator/index.js';

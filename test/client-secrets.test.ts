@@ -41,7 +41,9 @@ describe('parseClientSecrets', () => {
   });
 
   it('reads the installed format and an optional revoke_uri', () => {
-    const s = parseClientSecrets({ installed: { ...web, revoke_uri: 'https://oauth2.googleapis.com/revoke' } });
+    const s = parseClientSecrets({
+      installed: { ...web, revoke_uri: 'https://oauth2.googleapis.com/revoke' },
+    });
     assert.equal(s.type, 'installed');
     assert.equal(s.revokeUri, 'https://oauth2.googleapis.com/revoke');
   });
@@ -56,8 +58,16 @@ describe('parseClientSecrets', () => {
   });
 
   it('detects unfilled placeholders', () => {
-    fails({ web: { ...web, client_id: '[[INSERT CLIENT ID HERE]]' } }, 'web.client_id', /placeholder/);
-    fails({ web: { ...web, client_secret: '[[INSERT CLIENT SECRET HERE]]' } }, 'web.client_secret', /placeholder/);
+    fails(
+      { web: { ...web, client_id: '[[INSERT CLIENT ID HERE]]' } },
+      'web.client_id',
+      /placeholder/,
+    );
+    fails(
+      { web: { ...web, client_secret: '[[INSERT CLIENT SECRET HERE]]' } },
+      'web.client_secret',
+      /placeholder/,
+    );
   });
 
   it('refuses documents without exactly one web or installed section', () => {
@@ -90,7 +100,10 @@ describe('loadClientSecrets (oauthkit/node)', () => {
       });
 
       const bad = join(dir, 'bad.json');
-      writeFileSync(bad, JSON.stringify({ web: { ...web, client_id: '[[INSERT CLIENT ID HERE]]' } }));
+      writeFileSync(
+        bad,
+        JSON.stringify({ web: { ...web, client_id: '[[INSERT CLIENT ID HERE]]' } }),
+      );
       await assert.rejects(loadClientSecrets(bad), (err: unknown) => {
         assert.ok(err instanceof ClientSecretsError);
         assert.equal(err.field, 'web.client_id');

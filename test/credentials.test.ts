@@ -8,19 +8,30 @@ const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
 describe('Credentials', () => {
   it('isUsable() is true for an unexpired access token and for a refresh token alone', () => {
-    assert.equal(new Credentials({ accessToken: 'a', expiresAt: NOW + 3600_000 }).isUsable(NOW), true);
+    assert.equal(
+      new Credentials({ accessToken: 'a', expiresAt: NOW + 3600_000 }).isUsable(NOW),
+      true,
+    );
     assert.equal(new Credentials({ refreshToken: 'r' }).isUsable(NOW), true);
     assert.equal(new Credentials({ accessToken: 'a', expiresAt: NOW - 1 }).isUsable(NOW), false);
     assert.equal(new Credentials({}).isUsable(NOW), false);
   });
 
   it('isUsable() is false once marked invalid, whatever the tokens', () => {
-    const c = new Credentials({ accessToken: 'a', refreshToken: 'r', expiresAt: NOW + 3600_000, invalid: true });
+    const c = new Credentials({
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresAt: NOW + 3600_000,
+      invalid: true,
+    });
     assert.equal(c.isUsable(NOW), false);
   });
 
   it('isExpired() applies the clock-skew margin', () => {
-    const c = new Credentials({ accessToken: 'a', expiresAt: NOW + DEFAULT_EXPIRY_MARGIN_MS + 1000 });
+    const c = new Credentials({
+      accessToken: 'a',
+      expiresAt: NOW + DEFAULT_EXPIRY_MARGIN_MS + 1000,
+    });
     assert.equal(c.isExpired(NOW), false);
     assert.equal(c.isExpired(NOW + 1000), true, 'inside the margin counts as expired');
     assert.equal(c.isExpired(NOW, 0), false);
@@ -75,8 +86,14 @@ describe('Credentials', () => {
     assert.throws(() => Credentials.fromJSON('[]'), CredentialsInvalidError);
     assert.throws(() => Credentials.fromJSON('{"hello":1}'), CredentialsInvalidError);
     assert.throws(() => Credentials.fromJSON('{"v":2}'), /version 2/);
-    assert.throws(() => Credentials.fromJSON('{"v":1,"expires_at":"soon"}'), CredentialsInvalidError);
-    assert.throws(() => Credentials.fromJSON('{"v":1,"access_token":7}'), /non-string "access_token"/);
+    assert.throws(
+      () => Credentials.fromJSON('{"v":1,"expires_at":"soon"}'),
+      CredentialsInvalidError,
+    );
+    assert.throws(
+      () => Credentials.fromJSON('{"v":1,"access_token":7}'),
+      /non-string "access_token"/,
+    );
   });
 });
 
@@ -112,7 +129,11 @@ describe('Credentials.fromJSON with oauth2client JSON', () => {
         scope: 'https://www.googleapis.com/auth/tasks openid',
         token_type: 'Bearer',
       },
-      scopes: ['https://www.googleapis.com/auth/tasks', 'openid', 'https://www.googleapis.com/auth/calendar'],
+      scopes: [
+        'https://www.googleapis.com/auth/tasks',
+        'openid',
+        'https://www.googleapis.com/auth/calendar',
+      ],
       token_info_uri: 'https://oauth2.googleapis.com/tokeninfo',
       invalid: false,
       _class: 'OAuth2Credentials',

@@ -24,7 +24,12 @@ describe('OAuthClient against oidc-provider', () => {
   after(() => t.close());
 
   it('builds an authorization URL with PKCE S256, a fresh state and nonce, access_type=offline', async () => {
-    const a = await t.client.buildAuthorizationUrl({ scopes: SCOPES, loginHint: 'ada@example.test', includeGrantedScopes: true, prompt: 'consent' });
+    const a = await t.client.buildAuthorizationUrl({
+      scopes: SCOPES,
+      loginHint: 'ada@example.test',
+      includeGrantedScopes: true,
+      prompt: 'consent',
+    });
     const b = await t.client.buildAuthorizationUrl({ scopes: SCOPES });
     const p = a.url.searchParams;
     assert.equal(a.url.origin, t.provider.issuer);
@@ -36,7 +41,10 @@ describe('OAuthClient against oidc-provider', () => {
     assert.equal(p.get('login_hint'), 'ada@example.test');
     assert.equal(p.get('prompt'), 'consent');
     assert.equal(p.get('scope'), SCOPES.join(' '));
-    assert.ok(Buffer.from(a.pending.state, 'base64url').length >= 16, 'state has at least 128 bits');
+    assert.ok(
+      Buffer.from(a.pending.state, 'base64url').length >= 16,
+      'state has at least 128 bits',
+    );
     assert.notEqual(a.pending.state, b.pending.state);
     assert.notEqual(a.pending.codeVerifier, b.pending.codeVerifier);
     assert.equal(p.get('nonce'), a.pending.nonce);
@@ -49,7 +57,10 @@ describe('OAuthClient against oidc-provider', () => {
   });
 
   it('sends no nonce without openid, and refuses extraParams that would override security parameters', async () => {
-    const a = await t.client.buildAuthorizationUrl({ scopes: ['api:read'], extraParams: { hd: 'example.test' } });
+    const a = await t.client.buildAuthorizationUrl({
+      scopes: ['api:read'],
+      extraParams: { hd: 'example.test' },
+    });
     assert.equal(a.url.searchParams.get('nonce'), null);
     assert.equal(a.url.searchParams.get('hd'), 'example.test');
     await assert.rejects(
@@ -73,7 +84,8 @@ describe('OAuthClient against oidc-provider', () => {
   });
 
   it('records the scopes the server granted, not the ones asked for', async () => {
-    t.fetch.fault = (r) => (to('/token')(r) ? editJson(r, (b) => ({ ...b, scope: 'openid email' })) : undefined);
+    t.fetch.fault = (r) =>
+      to('/token')(r) ? editJson(r, (b) => ({ ...b, scope: 'openid email' })) : undefined;
     try {
       const creds = await t.login('ada');
       assert.deepEqual(creds.scopes, ['email', 'openid']);
@@ -139,7 +151,10 @@ describe('OAuthClient against oidc-provider', () => {
         ? editJson(r, (b) => {
             const [h, , s] = String(b['id_token']).split('.');
             const claims = { ...decodeJwt(String(b['id_token'])), sub: 'admin' };
-            return { ...b, id_token: `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}` };
+            return {
+              ...b,
+              id_token: `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`,
+            };
           })
         : undefined;
     try {
@@ -157,7 +172,9 @@ describe('OAuthClient against oidc-provider', () => {
             const claims = decodeJwt(String(b['id_token']));
             return {
               ...b,
-              id_token: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'forged' }).sign(privateKey),
+              id_token: await new SignJWT(claims)
+                .setProtectedHeader({ alg: 'RS256', kid: 'forged' })
+                .sign(privateKey),
             };
           })
         : undefined;
@@ -191,7 +208,11 @@ describe('OAuthClient against oidc-provider', () => {
     const fresh = await t.client.refresh(ada);
     assert.deepEqual(fresh.subject, ada.subject);
     // Bob's refresh response presented as Ada's: the ID token names another subject.
-    const mixed = new Credentials({ ...ada, refreshToken: bob.refreshToken, idTokenClaims: ada.idTokenClaims });
+    const mixed = new Credentials({
+      ...ada,
+      refreshToken: bob.refreshToken,
+      idTokenClaims: ada.idTokenClaims,
+    });
     await assert.rejects(t.client.refresh(mixed), /different "sub"/);
   });
 
@@ -205,7 +226,8 @@ describe('OAuthClient against oidc-provider', () => {
 
   it('revoke() reports a provider failure as RevocationError', async () => {
     const creds = await t.login('ada');
-    t.fetch.fault = (r) => (to('/revocation')(r) ? new Response('down', { status: 503 }) : undefined);
+    t.fetch.fault = (r) =>
+      to('/revocation')(r) ? new Response('down', { status: 503 }) : undefined;
     try {
       await assert.rejects(t.client.revoke(creds), (err: unknown) => {
         assert.ok(err instanceof RevocationError);
@@ -273,19 +295,43 @@ describe('provider configuration', () => {
   it('refuses plain http unless loopback and allowed, and names the option', () => {
     const base = { clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb' };
     assert.throws(
-      () => new OAuthClient({ ...base, provider: { issuer: 'http://127.0.0.1:1', authorization_endpoint: 'http://127.0.0.1:1/a', token_endpoint: 'http://127.0.0.1:1/t' } }),
+      () =>
+        new OAuthClient({
+          ...base,
+          provider: {
+            issuer: 'http://127.0.0.1:1',
+            authorization_endpoint: 'http://127.0.0.1:1/a',
+            token_endpoint: 'http://127.0.0.1:1/t',
+          },
+        }),
       /allowHttpLoopback/,
     );
     assert.throws(
-      () => new OAuthClient({ ...base, allowHttpLoopback: true, provider: { issuer: 'http://idp.example', authorization_endpoint: 'http://idp.example/a', token_endpoint: 'http://idp.example/t' } }),
+      () =>
+        new OAuthClient({
+          ...base,
+          allowHttpLoopback: true,
+          provider: {
+            issuer: 'http://idp.example',
+            authorization_endpoint: 'http://idp.example/a',
+            token_endpoint: 'http://idp.example/t',
+          },
+        }),
       /must be an https URL/,
     );
-    assert.throws(() => new OAuthClient({ ...base, clientId: '' }), /"clientId" must be a non-empty string/);
+    assert.throws(
+      () => new OAuthClient({ ...base, clientId: '' }),
+      /"clientId" must be a non-empty string/,
+    );
     assert.throws(() => new OAuthClient({ ...base, redirectUri: '/cb' }), /"redirectUri"/);
   });
 
   it('defaults to Google', async () => {
-    const c = new OAuthClient({ clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb' });
+    const c = new OAuthClient({
+      clientId: 'c',
+      clientSecret: 's',
+      redirectUri: 'https://app.example/cb',
+    });
     const m = await c.metadata();
     assert.equal(m.issuer, 'https://accounts.google.com');
     assert.equal(m.token_endpoint, 'https://oauth2.googleapis.com/token');

@@ -48,7 +48,10 @@ describe('authorized fetch and TokenManager against oidc-provider', () => {
     await store.put(KEY, creds);
     let reads = 0;
     const counted: CredentialStore = { ...store, get: (k) => (reads++, store.get(k)) };
-    const http = createAuthorizedFetch({ tokens: new TokenManager({ client: t.client, store: counted }), key: KEY });
+    const http = createAuthorizedFetch({
+      tokens: new TokenManager({ client: t.client, store: counted }),
+      key: KEY,
+    });
     t.provider.resetCounts();
     for (let i = 0; i < 3; i++) {
       const res = await http(`${api.origin}/echo`);
@@ -110,14 +113,19 @@ describe('authorized fetch and TokenManager against oidc-provider', () => {
     const http = createAuthorizedFetch({ tokens, key: KEY });
     t.provider.resetCounts();
     const results = await Promise.all(
-      Array.from({ length: 1000 }, () => http(`${api.origin}/echo`).then((r) => (r.body?.cancel(), r.status))),
+      Array.from({ length: 1000 }, () =>
+        http(`${api.origin}/echo`).then((r) => (r.body?.cancel(), r.status)),
+      ),
     );
     assert.equal(t.provider.counts.token, 1);
     assert.ok(results.every((s) => s === 200));
     const fresh = await store.get(KEY);
     assert.notEqual(fresh?.accessToken, creds.accessToken);
     assert.equal(api.seen.length, 1000);
-    assert.ok(api.seen.every((tok) => tok === fresh?.accessToken), 'every call carried the new token');
+    assert.ok(
+      api.seen.every((tok) => tok === fresh?.accessToken),
+      'every call carried the new token',
+    );
   });
 
   it('refuses to send the token outside allowedOrigins, before sending anything', async () => {
@@ -144,19 +152,51 @@ describe('authorized fetch and TokenManager against oidc-provider', () => {
 
   it('an expired token and no refresh token asks for re-authorization', async () => {
     const creds = await t.login('ada');
-    await store.put(KEY, new Credentials({ accessToken: creds.accessToken, expiresAt: Date.now() - 1 }));
-    await assert.rejects(createAuthorizedFetch({ tokens, key: KEY })(`${api.origin}/echo`), ReauthRequiredError);
+    await store.put(
+      KEY,
+      new Credentials({ accessToken: creds.accessToken, expiresAt: Date.now() - 1 }),
+    );
+    await assert.rejects(
+      createAuthorizedFetch({ tokens, key: KEY })(`${api.origin}/echo`),
+      ReauthRequiredError,
+    );
   });
 
   describe('faults at the token endpoint never mark or lose a credential', () => {
-    const faults: Array<[string, (r: Request) => Response | Promise<Response> | undefined, new (...a: never[]) => Error]> = [
+    const faults: Array<
+      [
+        string,
+        (r: Request) => Response | Promise<Response> | undefined,
+        new (...a: never[]) => Error,
+      ]
+    > = [
       ['a 500', () => new Response('oops', { status: 500 }), TransientError],
-      ['a 503 with an OAuth error body', () => Response.json({ error: 'temporarily_unavailable' }, { status: 503 }), TransientError],
+      [
+        'a 503 with an OAuth error body',
+        () => Response.json({ error: 'temporarily_unavailable' }, { status: 503 }),
+        TransientError,
+      ],
       ['a timeout', (r) => hang(r), TransientError],
-      ['HTML instead of JSON', () => new Response('<html>proxy error</html>', { status: 200, headers: { 'content-type': 'text/html' } }), TransientError],
+      [
+        'HTML instead of JSON',
+        () =>
+          new Response('<html>proxy error</html>', {
+            status: 200,
+            headers: { 'content-type': 'text/html' },
+          }),
+        TransientError,
+      ],
       ['200 {}', () => Response.json({}), TransientError],
-      ['200 {"error":"invalid_grant"}', () => Response.json({ error: 'invalid_grant' }), TransientError],
-      ['400 invalid_client', () => Response.json({ error: 'invalid_client' }, { status: 400 }), TokenRequestError],
+      [
+        '200 {"error":"invalid_grant"}',
+        () => Response.json({ error: 'invalid_grant' }),
+        TransientError,
+      ],
+      [
+        '400 invalid_client',
+        () => Response.json({ error: 'invalid_client' }, { status: 400 }),
+        TokenRequestError,
+      ],
     ];
     for (const [name, answer, type] of faults) {
       it(`${name} → ${type.name}, stored credentials unchanged`, async () => {
@@ -165,19 +205,25 @@ describe('authorized fetch and TokenManager against oidc-provider', () => {
         const before = JSON.stringify(await store.get(KEY));
         t.fetch.fault = (r) => (to('/token')(r) ? answer(r) : undefined);
         try {
-          await assert.rejects(createAuthorizedFetch({ tokens, key: KEY })(`${api.origin}/echo`), (err: unknown) => {
-            assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-            assert.ok(!String((err as Error).message).includes(creds.refreshToken!));
-            assert.ok(!JSON.stringify(err).includes(creds.refreshToken!));
-            return true;
-          });
+          await assert.rejects(
+            createAuthorizedFetch({ tokens, key: KEY })(`${api.origin}/echo`),
+            (err: unknown) => {
+              assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+              assert.ok(!String((err as Error).message).includes(creds.refreshToken!));
+              assert.ok(!JSON.stringify(err).includes(creds.refreshToken!));
+              return true;
+            },
+          );
         } finally {
           t.fetch.fault = undefined;
         }
         assert.equal(JSON.stringify(await store.get(KEY)), before);
         assert.equal(t.fetch.injected > 0, true);
         // The grant survives: the next call works.
-        assert.equal((await createAuthorizedFetch({ tokens, key: KEY })(`${api.origin}/echo`)).status, 200);
+        assert.equal(
+          (await createAuthorizedFetch({ tokens, key: KEY })(`${api.origin}/echo`)).status,
+          200,
+        );
       });
     }
   });
@@ -216,7 +262,9 @@ describe('TokenManager with a rotating provider', () => {
     for (let round = 0; round < 20; round++) {
       const http = createAuthorizedFetch({ tokens, key: KEY });
       const statuses = await Promise.all(
-        Array.from({ length: 50 }, () => http(`${api.origin}/echo`).then((r) => (r.body?.cancel(), r.status))),
+        Array.from({ length: 50 }, () =>
+          http(`${api.origin}/echo`).then((r) => (r.body?.cancel(), r.status)),
+        ),
       );
       assert.ok(statuses.every((s) => s === 200));
       await store.put(KEY, expired((await store.get(KEY))!));
@@ -250,20 +298,31 @@ describe('oauth2client JSON in a store', () => {
       revoke_uri: `${t.provider.issuer}/token/revocation`,
       id_token: real.idTokenClaims,
       id_token_jwt: real.idToken,
-      token_response: { access_token: real.accessToken, expires_in: 3600, scope: 'openid email api:read', token_type: 'Bearer' },
+      token_response: {
+        access_token: real.accessToken,
+        expires_in: 3600,
+        scope: 'openid email api:read',
+        token_type: 'Bearer',
+      },
       scopes: ['openid', 'email', 'api:read'],
       token_info_uri: null,
       invalid: false,
       _class: 'OAuth2Credentials',
       _module: 'oauth2client.client',
     };
-    db.prepare('INSERT INTO oauthkit_credentials (key, value, updated_at) VALUES (?, ?, ?)').run('legacy', JSON.stringify(legacy), Date.now());
+    db.prepare('INSERT INTO oauthkit_credentials (key, value, updated_at) VALUES (?, ?, ?)').run(
+      'legacy',
+      JSON.stringify(legacy),
+      Date.now(),
+    );
     const tokens = new TokenManager({ client: t.client, store });
     const fresh = await tokens.getFresh('legacy');
     assert.notEqual(fresh.accessToken, real.accessToken);
     assert.equal(fresh.refreshToken, real.refreshToken);
     assert.deepEqual(fresh.subject, real.subject);
-    const row = db.prepare('SELECT value FROM oauthkit_credentials WHERE key = ?').get('legacy') as { value: string };
+    const row = db
+      .prepare('SELECT value FROM oauthkit_credentials WHERE key = ?')
+      .get('legacy') as { value: string };
     const saved = JSON.parse(row.value);
     assert.equal(saved.v, 1);
     assert.equal(saved._class, undefined);

@@ -7,22 +7,37 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 
 // What each subpath must export (a few names each; the type-check covers the rest).
 const expected = {
-  '.': ['OAuthClient', 'Credentials', 'TokenManager', 'createAuthorizedFetch', 'OAuthKitError', 'GOOGLE'],
+  '.': [
+    'OAuthClient',
+    'Credentials',
+    'TokenManager',
+    'createAuthorizedFetch',
+    'OAuthKitError',
+    'GOOGLE',
+  ],
   './storage/memory': ['createMemoryStore'],
   './storage/sqlite': ['createSqliteStore'],
-  './node': ['loadClientSecrets'],
+  './node': ['loadClientSecrets', 'createNodeHandler'],
+  './fetch': ['withOAuth'],
 };
 
 const work = mkdtempSync(join(tmpdir(), 'oauthkit-pack-'));
 let failures = 0;
 try {
   run('npm', ['run', 'build'], root);
-  const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], root).trim().split('\n').pop();
-  writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }));
+  const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], root)
+    .trim()
+    .split('\n')
+    .pop();
+  writeFileSync(
+    join(work, 'package.json'),
+    JSON.stringify({ name: 'pack-check', private: true, type: 'module' }),
+  );
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)], work);
 
   const subpaths = Object.keys(pkg.exports).filter((s) => s !== './package.json');
@@ -36,13 +51,17 @@ try {
     }
     const script = `const m = await import(${JSON.stringify(spec)}); const missing = ${JSON.stringify(want)}.filter((n) => !(n in m)); if (missing.length) { console.error('missing: ' + missing.join(', ')); process.exit(1); }`;
     try {
-      execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: work, stdio: 'pipe' });
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: work,
+        stdio: 'pipe',
+      });
       console.log(`ok - ${spec} imports from the packed tarball (${want.join(', ')})`);
     } catch (err) {
       console.log(`not ok - ${spec}: ${err.stderr?.toString().trim()}`);
       failures++;
     }
-    const types = pkg.exports[subpath].types;
+    const entry = pkg.exports[subpath];
+    const types = entry.types ?? entry.node?.types ?? entry.default?.types;
     try {
       readFileSync(join(work, 'node_modules', 'oauthkit', types));
     } catch {

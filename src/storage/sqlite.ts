@@ -77,10 +77,11 @@ interface Statements {
  * @example
  * ```ts
  * import Database from 'libsql'; // or: import Database from 'better-sqlite3';
+ * import { Credentials } from 'oauthkit';
  * import { createSqliteStore } from 'oauthkit/storage/sqlite';
  *
  * const store = createSqliteStore({ database: new Database('oauthkit.db', { timeout: 5000 }) });
- * await store.put('user-1', credentials);
+ * await store.put('user-1', new Credentials({ accessToken: 'ya29...', refreshToken: '1//0g...' }));
  * const again = await store.get('user-1');
  * ```
  */

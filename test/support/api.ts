@@ -6,6 +6,8 @@ export interface TestApi {
   origin: string;
   /** The bearer tokens seen, one entry per request, in order. */
   seen: string[];
+  /** Forgets cached introspection results (after a revocation at the provider). */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -15,7 +17,10 @@ export interface TestApi {
  * token's subject and the request body; a missing or inactive token gets 401, and so does
  * every request to `/deny`.
  */
-export async function startTestApi(provider: { issuer: string }, client = { id: 'test-client', secret: 'test-secret' }): Promise<TestApi> {
+export async function startTestApi(
+  provider: { issuer: string },
+  client = { id: 'test-client', secret: 'test-secret' },
+): Promise<TestApi> {
   const active = new Map<string, Promise<{ active: boolean; sub?: string }>>();
   const introspect = (token: string) => {
     let p = active.get(token);
@@ -46,7 +51,9 @@ export async function startTestApi(provider: { issuer: string }, client = { id: 
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ sub: info.sub, method: req.method, body: Buffer.concat(chunks).toString() }));
+    res.end(
+      JSON.stringify({ sub: info.sub, method: req.method, body: Buffer.concat(chunks).toString() }),
+    );
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -54,6 +61,7 @@ export async function startTestApi(provider: { issuer: string }, client = { id: 
   return {
     origin: `http://127.0.0.1:${port}`,
     seen,
+    forget: () => active.clear(),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -28,7 +28,8 @@ export function faultyFetch(): FaultyFetch {
 }
 
 /** A request to a URL whose path ends with `suffix`. */
-export const to = (suffix: string) => (request: Request) => new URL(request.url).pathname.endsWith(suffix);
+export const to = (suffix: string) => (request: Request) =>
+  new URL(request.url).pathname.endsWith(suffix);
 
 /** Never answers until the request's signal aborts (a hung server). */
 export function hang(request: Request): Promise<Response> {
@@ -40,7 +41,9 @@ export function hang(request: Request): Promise<Response> {
 /** Edits the JSON body of a real response. */
 export async function editJson(
   request: Request,
-  edit: (body: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  edit: (
+    body: Record<string, unknown>,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): Promise<Response> {
   const real = await fetch(request);
   const body = await edit((await real.json()) as Record<string, unknown>);

@@ -18,7 +18,9 @@ export interface OAuthSetup {
 /** A real oidc-provider on loopback and an OAuthClient registered with it. */
 export async function setupOAuth(options: TestProviderOptions = {}): Promise<OAuthSetup> {
   const provider = await startTestProvider({
-    clients: [{ client_id: 'test-client', client_secret: 'test-secret', redirect_uris: [REDIRECT_URI] }],
+    clients: [
+      { client_id: 'test-client', client_secret: 'test-secret', redirect_uris: [REDIRECT_URI] },
+    ],
     ...options,
   });
   const fetch = faultyFetch();

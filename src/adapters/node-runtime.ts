@@ -1,0 +1,49 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigurationError } from '../core/errors.js';
+import type { CredentialStore } from '../core/store.js';
+import { registerRuntime } from '../decorator/runtime.js';
+import { createSqliteStore, type SqliteDatabase } from '../storage/sqlite.js';
+
+/** Where the embedded default store keeps its file, relative to the working directory. */
+export const DEFAULT_SQLITE_PATH = '.data/oauthkit.sqlite';
+
+/**
+ * Opens the embedded default store: a SQLite file at `path`, through `better-sqlite3` or
+ * `libsql`, whichever is installed.
+ *
+ * @param path the database file (default `.data/oauthkit.sqlite`)
+ * @returns the store
+ * @throws {ConfigurationError} when neither driver is installed
+ * @example
+ * ```ts
+ * const storage = await openDefaultSqliteStore('.data/credentials.sqlite');
+ * ```
+ */
+export async function openDefaultSqliteStore(
+  path: string = DEFAULT_SQLITE_PATH,
+): Promise<CredentialStore> {
+  const file = resolve(path);
+  await mkdir(dirname(file), { recursive: true });
+  let Database: new (file: string, options?: { timeout?: number }) => SqliteDatabase;
+  try {
+    Database = (await import('better-sqlite3' as string)).default;
+  } catch {
+    try {
+      Database = (await import('libsql' as string)).default;
+    } catch {
+      throw new ConfigurationError(
+        'the default credential store is a SQLite file, which needs a driver: `npm install better-sqlite3` (or libsql), or pass "storage"',
+      );
+    }
+  }
+  // Several processes may share the file: wait for a lock instead of failing at once.
+  return createSqliteStore({ database: new Database(file, { timeout: 5000 }) });
+}
+
+registerRuntime({
+  createAsyncContext: () => new AsyncLocalStorage(),
+  readTextFile: (path) => readFile(path, 'utf8'),
+  openDefaultStore: () => openDefaultSqliteStore(),
+});
