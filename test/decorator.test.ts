@@ -200,6 +200,22 @@ describe('OAuth2Decorator with the built-in session', () => {
     );
   });
 
+  it('reuses usable credentials for cacheTtlMs instead of reading the store on every request', async () => {
+    const browser = new HttpBrowser(app.provider, 'uma');
+    await browser.visit(`${app.origin}/`);
+    await browser.visit(`${app.origin}${app.decorator.startPath}?return_to=/`);
+    const original = app.store.get.bind(app.store);
+    let reads = 0;
+    app.store.get = (k: string) => (reads++, original(k));
+    try {
+      for (let i = 0; i < 5; i++)
+        assert.equal((await json(await browser.visit(`${app.origin}/`)))['has'], true);
+      assert.ok(reads <= 1, `${reads} store reads for 5 requests`);
+    } finally {
+      app.store.get = original;
+    }
+  });
+
   it('decorator.http() outside a decorated handler says so', () => {
     assert.throws(() => app.decorator.http(), /outside a handler wrapped by oauthRequired/);
   });
@@ -424,7 +440,7 @@ describe('a misconfigured decorator', () => {
 describe('stored credentials that cannot be read', () => {
   let app: DecoratorApp;
   before(async () => {
-    app = await startDecoratorApp();
+    app = await startDecoratorApp({ decorator: { cacheTtlMs: 0 } });
   });
   after(() => app.close());
 

@@ -75,6 +75,12 @@ export interface OAuth2DecoratorOptions {
   fetch?: typeof fetch | undefined;
   /** Origins `http()` may send tokens to (e.g. `['https://www.googleapis.com']`); any when absent. */
   allowedOrigins?: readonly string[] | undefined;
+  /**
+   * How long usable credentials read from the store are reused for later requests of the same
+   * user in this process, in milliseconds (default 1000; 0 turns it off). A revocation made by
+   * another instance is seen within this time.
+   */
+  cacheTtlMs?: number | undefined;
   /** Lifetime of the built-in session, in seconds (default 14 days). */
   sessionMaxAgeSec?: number | undefined;
   /** Lifetime of a pending flow, in seconds (default 600). */
@@ -185,6 +191,14 @@ export class OAuth2Decorator {
   readonly #knownScopes = new Set<string>();
   #configError: ConfigurationError | undefined;
   #ready: Promise<Ready> | undefined;
+  #readyValue: Ready | undefined;
+  /**
+   * Usable credentials recently read, per user: most requests then need no store read. Only
+   * positive results are kept (a user just back from the callback on another instance is never
+   * sent round again), and only for `cacheTtlMs`; everything that changes credentials here
+   * drops the entry.
+   */
+  readonly #recent = new Map<string, { credentials: Credentials; until: number }>();
   #secrets: Promise<ClientSecrets> | undefined;
   #als: AsyncContext<OAuthContext> | undefined | null = null;
   readonly #sessions = new Map<string, Session>();
@@ -315,11 +329,18 @@ export class OAuth2Decorator {
     }
   }
 
-  #getReady(): Promise<Ready> {
+  #getReady(): Promise<Ready> | Ready {
+    if (this.#readyValue !== undefined) return this.#readyValue;
     if (this.#configError) return Promise.reject(this.#configError);
     if (this.#ready === undefined) {
       const p = this.#build();
       this.#ready = p;
+      p.then(
+        (ready) => {
+          if (this.#ready === p) this.#readyValue = ready;
+        },
+        () => {},
+      );
       p.catch((err: unknown) => {
         // A configuration problem stays; anything else (a store that could not open yet) is
         // tried again on the next request.
@@ -628,41 +649,66 @@ export class OAuth2Decorator {
     } catch (err) {
       return { kind: 'respond', response: this.#errorResponse(err, undefined) };
     }
-    const url = new URL(request.url);
-    const here = safeReturnPath(url.pathname + url.search, ready.origin);
     const setCookies: string[] = [];
     const user = await this.#resolveUser(request, ready, setCookies);
     if (user === undefined && this.#options.user && route.mode === 'required') {
-      return { kind: 'respond', response: this.#loginResponse(here) };
+      return { kind: 'respond', response: this.#loginResponse(returnPath(request, ready)) };
     }
     let credentials: Credentials | undefined;
     if (user !== undefined) {
-      try {
-        credentials = await ready.store.get(user);
-      } catch (err) {
-        // Unreadable credentials (corrupt, or under a key no longer configured) are treated as
-        // none: the user goes through the flow and the new grant replaces them.
-        if (!(err instanceof CredentialsInvalidError)) {
-          return { kind: 'respond', response: this.#errorResponse(err, here) };
+      const recent = this.#recent.get(user);
+      if (recent !== undefined && recent.until > Date.now()) {
+        credentials = recent.credentials;
+      } else {
+        try {
+          credentials = await ready.store.get(user);
+        } catch (err) {
+          // Unreadable credentials (corrupt, or under a key no longer configured) are treated as
+          // none: the user goes through the flow and the new grant replaces them.
+          if (!(err instanceof CredentialsInvalidError)) {
+            return {
+              kind: 'respond',
+              response: this.#errorResponse(err, returnPath(request, ready)),
+            };
+          }
+          this.#logger.warn(
+            `oauthkit: stored credentials for a user could not be read (${err.message}); asking again`,
+          );
         }
-        this.#logger.warn(
-          `oauthkit: stored credentials for a user could not be read (${err.message}); asking again`,
-        );
+        this.#remember(user, credentials, ready);
       }
     }
-    const needed = unique([...ready.scopes, ...(route.scopes ?? [])]);
+    const needed = route.scopes?.length ? unique([...ready.scopes, ...route.scopes]) : ready.scopes;
     const usable = ready.tokens.isUsable(credentials) && credentials.hasScopes(needed);
     if (!usable && route.mode === 'required') {
       return {
         kind: 'respond',
-        response: await this.#startFlow(ready, user, credentials, needed, here, request),
+        response: await this.#startFlow(
+          ready,
+          user,
+          credentials,
+          needed,
+          returnPath(request, ready),
+          request,
+        ),
       };
     }
     return {
       kind: 'proceed',
-      context: this.#makeContext(ready, user, credentials, needed, here),
+      context: this.#makeContext(ready, user, credentials, needed, request),
       setCookies,
     };
+  }
+
+  #remember(user: string, credentials: Credentials | undefined, ready: Ready): void {
+    const ttl = this.#options.cacheTtlMs ?? 1000;
+    if (ttl <= 0 || !ready.tokens.isUsable(credentials)) {
+      this.#recent.delete(user);
+      return;
+    }
+    if (this.#recent.size >= 10_000)
+      this.#recent.delete(this.#recent.keys().next().value as string);
+    this.#recent.set(user, { credentials, until: Date.now() + ttl });
   }
 
   /**
@@ -684,6 +730,7 @@ export class OAuth2Decorator {
     const url = new URL(request.url);
     const here = safeReturnPath(url.pathname + url.search, ready.origin);
     const user = await this.#resolveUser(request, ready, []);
+    if (user !== undefined) this.#recent.delete(user);
     let credentials: Credentials | undefined;
     try {
       credentials = user === undefined ? undefined : await ready.store.get(user);
@@ -701,7 +748,7 @@ export class OAuth2Decorator {
     user: string | undefined,
     credentials: Credentials | undefined,
     needed: string[],
-    here: string,
+    request: Request,
   ): OAuthContext {
     let http: AuthorizedFetch | undefined;
     const decorator = this;
@@ -710,7 +757,10 @@ export class OAuth2Decorator {
       credentials,
       hasCredentials: () => ready.tokens.isUsable(credentials) && credentials.hasScopes(needed),
       authorizeUrl(options) {
-        const returnTo = safeReturnPath(options?.returnTo ?? here, ready.origin);
+        const returnTo = safeReturnPath(
+          options?.returnTo ?? returnPath(request, ready),
+          ready.origin,
+        );
         const extra = toScopes(options?.scopes);
         for (const s of extra) decorator.#knownScopes.add(s);
         const q = new URLSearchParams({ return_to: returnTo });
@@ -730,7 +780,9 @@ export class OAuth2Decorator {
         return http;
       },
       async revoke() {
-        if (user !== undefined) await ready.tokens.revoke(user);
+        if (user === undefined) return;
+        decorator.#recent.delete(user);
+        await ready.tokens.revoke(user);
       },
     };
   }
@@ -939,6 +991,7 @@ export class OAuth2Decorator {
       ) {
         credentials = credentials.with({ refreshToken: existing.refreshToken });
       }
+      this.#recent.delete(key);
       await ready.store.put(key, credentials);
     } catch (err) {
       return this.#errorResponse(err, returnTo, headers);
@@ -1059,6 +1112,12 @@ export interface DecoratorFunction {
     ): (request: Request, ...rest: A) => Promise<Response>;
     <M extends HandlerMethod>(method: M, context: ClassMethodDecoratorContext): M;
   };
+}
+
+/** The current request's path and query, as a safe return path. */
+function returnPath(request: Request, ready: Ready): string {
+  const url = new URL(request.url);
+  return safeReturnPath(url.pathname + url.search, ready.origin);
 }
 
 function flowCookieName(policy: CookiePolicy, state: string): string {
