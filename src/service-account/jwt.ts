@@ -42,6 +42,10 @@ export async function importPrivateKey(pem: string, source: string): Promise<Cry
  * @param header the JOSE header (`alg` is set to `RS256`)
  * @param payload the claims
  * @returns the compact JWT
+ * @example
+ * ```ts
+ * const jwt = await signJwt(key, { typ: 'JWT', kid }, { iss: email, sub: email, iat, exp });
+ * ```
  */
 export async function signJwt(
   key: CryptoKey,
@@ -76,6 +80,16 @@ export interface AssertionClaims {
  * @param claims issuer, key id, audience, scopes, subject and time
  * @returns the signed assertion; send it only to the token endpoint
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ * @example
+ * ```ts
+ * const assertion = await createBearerAssertion(key, {
+ *   issuer: 'app@project.iam.gserviceaccount.com',
+ *   keyId: 'a1b2c3',
+ *   audience: 'https://oauth2.googleapis.com/token',
+ *   scopes: ['https://www.googleapis.com/auth/tasks'],
+ *   nowSec: Math.floor(Date.now() / 1000),
+ * });
+ * ```
  */
 export function createBearerAssertion(key: CryptoKey, claims: AssertionClaims): Promise<string> {
   const payload: Record<string, unknown> = {

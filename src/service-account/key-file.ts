@@ -110,6 +110,10 @@ export function parseCredentialsFile(
  * @param source where the file came from, for error messages
  * @returns the endpoint to use
  * @throws {ConfigurationError} when the endpoint is neither Google's nor allowed
+ * @example
+ * ```ts
+ * checkTokenUri(file.token_uri, ['https://sts.internal.example/token'], false, 'key.json');
+ * ```
  */
 export function checkTokenUri(
   tokenUri: string | undefined,

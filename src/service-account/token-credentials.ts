@@ -131,7 +131,10 @@ export abstract class TokenCredentials {
       throw new TypeError('"options" must be an object');
     }
     const cache = options.cache;
-    if (cache !== undefined && (typeof cache.get !== 'function' || typeof cache.set !== 'function')) {
+    if (
+      cache !== undefined &&
+      (typeof cache.get !== 'function' || typeof cache.set !== 'function')
+    ) {
       throw new TypeError('"cache" must have get() and set() methods');
     }
     this.#cache = cache;
@@ -297,6 +300,10 @@ export abstract class TokenCredentials {
    * `credentials()` gives).
    *
    * @returns credentials with the access token, its expiry and the scopes
+   * @example
+   * ```ts
+   * const { accessToken, expiresAt } = await credentials.getCredentials();
+   * ```
    */
   async getCredentials(): Promise<Credentials> {
     const entry = await this.#get(undefined, false);
@@ -382,6 +389,10 @@ export abstract class TokenCredentials {
  * @param sleep how to wait
  * @param fn the attempt
  * @returns what `fn` returned
+ * @example
+ * ```ts
+ * const text = await withRetry(2, defaultSleep, () => metadataGet(path));
+ * ```
  */
 export async function withRetry<T>(
   retries: number,
@@ -403,6 +414,10 @@ export async function withRetry<T>(
  *
  * @param ms how long
  * @returns a promise that resolves after `ms`
+ * @example
+ * ```ts
+ * await defaultSleep(100);
+ * ```
  */
 export function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -415,6 +430,10 @@ export function defaultSleep(ms: number): Promise<void> {
  * @param name what to call it in errors
  * @returns a frozen, deduplicated, sorted copy
  * @throws {TypeError} naming the option
+ * @example
+ * ```ts
+ * checkScopes(['b', 'a', 'b']); // ['a', 'b']
+ * ```
  */
 export function checkScopes(scopes: unknown, name = 'scopes'): readonly string[] {
   if (scopes === undefined) return Object.freeze([]);
@@ -436,6 +455,11 @@ export function checkScopes(scopes: unknown, name = 'scopes'): readonly string[]
  * @param name the option's name
  * @param fallback the default
  * @returns the value or the default
+ * @throws {TypeError} naming the option
+ * @example
+ * ```ts
+ * const timeoutMs = nonNegative(options.timeoutMs, 'timeoutMs', 3000);
+ * ```
  */
 export function nonNegative(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
