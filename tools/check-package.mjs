@@ -24,6 +24,17 @@ const expected = {
   './storage/sqlite': ['createSqliteStore'],
   './node': ['loadClientSecrets', 'createNodeHandler'],
   './fetch': ['withOAuth'],
+  './hono': ['honoOAuth'],
+  './express': ['expressOAuth'],
+  './fastify': ['fastifyOAuth'],
+  './discovery': ['build', 'buildFromDocument', 'createBatch', 'HttpError', 'ApiRequest'],
+  './service-account': [
+    'AppAssertionCredentials',
+    'ServiceAccountCredentials',
+    'applicationDefault',
+    'createRedisTokenCache',
+  ],
+  './service-account/node': ['applicationDefault', 'loadServiceAccountCredentials'],
 };
 
 const work = mkdtempSync(join(tmpdir(), 'oauthkit-pack-'));

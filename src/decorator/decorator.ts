@@ -186,6 +186,12 @@ export class OAuth2Decorator {
   readonly callbackPath: string;
   /** The path that starts a flow (`authorizeUrl()` points there); served by the callback handler. */
   readonly startPath: string;
+  /**
+   * The app's public origin, from `baseUrl` or `redirectUri` (`undefined` when it comes from a
+   * client secrets file, until that is read). Adapters use it to form `request.url`; it is never
+   * taken from `Host`.
+   */
+  readonly origin: string | undefined;
   readonly #options: OAuth2DecoratorOptions;
   readonly #logger: Pick<Console, 'error' | 'warn'>;
   readonly #knownScopes = new Set<string>();
@@ -212,6 +218,11 @@ export class OAuth2Decorator {
     this.#logger = this.#options.logger ?? console;
     this.callbackPath = this.#options.callbackPath ?? '/oauth2callback';
     this.startPath = `${this.callbackPath.replace(/\/$/, '')}/start`;
+    const configured = this.#options.redirectUri ?? this.#options.baseUrl;
+    this.origin =
+      typeof configured === 'string' && URL.canParse(configured)
+        ? new URL(configured).origin
+        : undefined;
     try {
       this.#validate();
     } catch (err) {
@@ -641,8 +652,9 @@ export class OAuth2Decorator {
    */
   async evaluate(
     request: Request,
-    route: { mode: 'required' | 'aware'; scopes?: readonly string[] },
+    route: { mode: 'required' | 'aware'; scopes?: string | readonly string[] | undefined },
   ): Promise<Evaluation> {
+    const routeScopes = this.#learn(route.scopes);
     let ready: Ready;
     try {
       ready = await this.#getReady();
@@ -678,7 +690,7 @@ export class OAuth2Decorator {
         this.#remember(user, credentials, ready);
       }
     }
-    const needed = route.scopes?.length ? unique([...ready.scopes, ...route.scopes]) : ready.scopes;
+    const needed = routeScopes.length ? unique([...ready.scopes, ...routeScopes]) : ready.scopes;
     const usable = ready.tokens.isUsable(credentials) && credentials.hasScopes(needed);
     if (!usable && route.mode === 'required') {
       return {
@@ -698,6 +710,14 @@ export class OAuth2Decorator {
       context: this.#makeContext(ready, user, credentials, needed, request),
       setCookies,
     };
+  }
+
+  /** Normalises a route's scopes and remembers them, so the start path accepts them. */
+  #learn(scopes: string | readonly string[] | undefined): string[] {
+    if (scopes === undefined) return [];
+    const list = toScopes(scopes);
+    for (const s of list) this.#knownScopes.add(s);
+    return list;
   }
 
   #remember(user: string, credentials: Credentials | undefined, ready: Ready): void {
@@ -723,9 +743,10 @@ export class OAuth2Decorator {
   async reauthResponse(
     request: Request,
     error: unknown,
-    route: { scopes?: readonly string[] } = {},
+    route: { scopes?: string | readonly string[] | undefined } = {},
   ): Promise<Response | undefined> {
-    if (!(error instanceof OAuthKitError) || !REAUTH_CODES.has(error.code)) return undefined;
+    if (!isReauthError(error)) return undefined;
+    const routeScopes = this.#learn(route.scopes);
     const ready = await this.#getReady();
     const url = new URL(request.url);
     const here = safeReturnPath(url.pathname + url.search, ready.origin);
@@ -737,7 +758,7 @@ export class OAuth2Decorator {
     } catch {
       credentials = undefined;
     }
-    const needed = unique([...ready.scopes, ...(route.scopes ?? [])]);
+    const needed = unique([...ready.scopes, ...routeScopes]);
     if (error instanceof InsufficientScopeError)
       credentials = credentials?.with({ scopes: [] }) ?? undefined;
     return this.#startFlow(ready, user, credentials, needed, here, request);
@@ -1112,6 +1133,24 @@ export interface DecoratorFunction {
     ): (request: Request, ...rest: A) => Promise<Response>;
     <M extends HandlerMethod>(method: M, context: ClassMethodDecoratorContext): M;
   };
+}
+
+/**
+ * Whether an error means the user must go through the flow again: the grant is gone or expired,
+ * the provider wants a new sign-in, a scope is missing, or there are no credentials. Adapters
+ * use it to decide, without awaiting anything, whether to hand an error to
+ * {@link OAuth2Decorator.reauthResponse}.
+ *
+ * @param error what a handler threw
+ * @returns `true` for oauthkit errors with codes `grant_revoked`, `reauth_required`,
+ *   `insufficient_scope`, `credentials_missing`
+ * @example
+ * ```ts
+ * if (isReauthError(err)) return decorator.reauthResponse(request, err);
+ * ```
+ */
+export function isReauthError(error: unknown): error is OAuthKitError {
+  return error instanceof OAuthKitError && REAUTH_CODES.has(error.code);
 }
 
 /** The current request's path and query, as a safe return path. */

@@ -1,5 +1,6 @@
 export {
   OAuth2Decorator,
+  isReauthError,
   type OAuth2DecoratorOptions,
   type FromClientSecretsOptions,
   type RouteOptions,
