@@ -22,7 +22,8 @@ export type OAuthKitErrorCode =
   | 'credentials_invalid'
   | 'revocation_failed'
   | 'origin_not_allowed'
-  | 'store_failed';
+  | 'store_failed'
+  | 'http_error';
 
 /** Options every oauthkit error accepts. */
 export interface OAuthKitErrorOptions {

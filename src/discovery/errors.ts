@@ -1,3 +1,4 @@
+import { OAuthKitError } from '../core/errors.js';
 /**
  * Errors of the discovery client.
  *
@@ -53,9 +54,7 @@ export interface HttpErrorInit {
  * }
  * ```
  */
-export class HttpError extends Error {
-  /** A stable code, the same for every HTTP error. */
-  readonly code = 'http_error' as const;
+export class HttpError extends OAuthKitError {
   /** The HTTP status. */
   readonly status: number;
   /** The method that failed (`tasks.tasks.get`), or `discovery` for a document fetch. */
@@ -75,8 +74,7 @@ export class HttpError extends Error {
    * @param init status, message and what the body said
    */
   constructor(init: HttpErrorInit) {
-    super(init.message);
-    this.name = 'HttpError';
+    super('http_error', init.message);
     this.status = init.status;
     this.methodId = init.methodId;
     this.errors = init.errors ?? [];

@@ -6,7 +6,13 @@
  */
 import type { MediaUpload } from './document.js';
 import { HttpError, httpErrorFrom } from './errors.js';
-import { backoffDelay, parseRetryAfter, type HttpClient, type ResolvedRetry } from './transport.js';
+import {
+  backoffDelay,
+  isNetworkError,
+  parseRetryAfter,
+  type HttpClient,
+  type ResolvedRetry,
+} from './transport.js';
 
 /** The upload protocols, as the `uploadType` query parameter names them. */
 export type UploadProtocol = 'media' | 'multipart' | 'resumable';
@@ -39,7 +45,14 @@ export interface MediaOptions {
   onProgress?: (sent: number, total: number) => void;
 }
 
-/** The resumable chunk granularity Google's upload servers require. */
+/**
+ * The resumable chunk granularity Google's upload servers require: 256 KiB.
+ *
+ * @example
+ * ```ts
+ * const media = { body: blob, protocol: 'resumable', chunkSize: 16 * CHUNK_GRANULARITY } as const;
+ * ```
+ */
 export const CHUNK_GRANULARITY = 256 * 1024;
 /** Default resumable chunk size. */
 export const DEFAULT_CHUNK_SIZE = 32 * CHUNK_GRANULARITY;
@@ -125,6 +138,7 @@ export function mimeMatches(mimeType: string, accept: readonly string[]): boolea
  * @param upload the method's `mediaUpload`
  * @param blob the media
  * @param mimeType its type
+ * @returns nothing; it throws when the media does not fit
  * @throws {TypeError} when the type is not accepted or the media is too large
  * @example
  * ```ts
@@ -224,7 +238,12 @@ export async function runResumableUpload(options: ResumableUploadOptions): Promi
   let uri = options.sessionUri;
   let failures = 0;
   const interrupted = async (cause: unknown, response?: Response): Promise<void> => {
-    if (signal?.aborted) throw cause;
+    if (
+      signal?.aborted ||
+      (response === undefined && !isNetworkError(cause) && !(cause instanceof HttpError))
+    ) {
+      throw cause;
+    }
     if (failures >= retry.retries) {
       if (response) throw await httpErrorFrom(response, methodId);
       throw cause;

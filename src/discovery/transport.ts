@@ -37,7 +37,15 @@ export type ResolvedRetry = Required<RetryOptions>;
 
 const DEFAULT_STATUSES = [408, 429, 500, 502, 503, 504] as const;
 
-/** HTTP methods that may be sent twice without a second effect (RFC 9110 section 9.2.2). */
+/**
+ * HTTP methods that may be sent twice without a second effect; only these are retried.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2
+ * @example
+ * ```ts
+ * IDEMPOTENT_METHODS.has('POST'); // false
+ * ```
+ */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'GET',
   'HEAD',
@@ -184,11 +192,14 @@ export async function sendWithRetry(make: () => Request, options: SendOptions): 
   const { http, retry, retryable, signal } = options;
   const limit = retryable ? retry.retries : 0;
   for (let attempt = 0; ; attempt++) {
+    const request = make();
     let response: Response;
     try {
-      response = await http(make());
+      response = await http(request);
     } catch (err) {
-      if (signal?.aborted || attempt >= limit) throw err;
+      // fetch rejects with a TypeError on a network failure; anything else (a refused origin, a
+      // revoked grant from an authorized fetch) would fail the same way again.
+      if (signal?.aborted || attempt >= limit || !isNetworkError(err)) throw err;
       await retry.sleep(backoffDelay(retry, attempt), signal);
       continue;
     }
@@ -198,6 +209,21 @@ export async function sendWithRetry(make: () => Request, options: SendOptions): 
     await response.body?.cancel().catch(() => {});
     await retry.sleep(after ?? backoffDelay(retry, attempt), signal);
   }
+}
+
+/**
+ * Whether an error thrown by a fetch is a network failure (the Fetch standard's TypeError), as
+ * opposed to an error of the client itself (an oauthkit error, an abort).
+ *
+ * @param err what the fetch threw
+ * @returns true for a network failure
+ * @example
+ * ```ts
+ * isNetworkError(new TypeError('fetch failed')); // true
+ * ```
+ */
+export function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError;
 }
 
 async function shouldRetry(response: Response, retry: ResolvedRetry): Promise<boolean> {
