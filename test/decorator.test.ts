@@ -216,6 +216,34 @@ describe('OAuth2Decorator with the built-in session', () => {
     }
   });
 
+  it('an API answering 403 insufficient_scope sends the user to consent for that scope', async () => {
+    const browser = new HttpBrowser(app.provider, 'vera');
+    await browser.visit(`${app.origin}/tasks`);
+    const start = await browser.request(`${app.origin}/api-write`);
+    assert.equal(start.status, 302, 'the handler’s InsufficientScopeError became a redirect');
+    const asked = new URL(start.headers.get('location')!).searchParams.get('scope')!.split(' ');
+    assert.ok(asked.includes('api:write') && asked.includes('api:read'), asked.join(' '));
+    const done = await browser.visit(start.headers.get('location')!);
+    const body = await json(done);
+    assert.equal(body['status'], 200);
+    assert.ok((body['scopes'] as string[]).includes('api:write'));
+  });
+
+  it('a request target starting with // stays a path on the configured origin', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(app.origin);
+    const body = await new Promise<string>((resolve, reject) => {
+      request({ host: url.hostname, port: url.port, path: '//evil.example/where' }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(text));
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(JSON.parse(body).url, `${app.origin}//evil.example/where`);
+  });
+
   it('decorator.http() outside a decorated handler says so', () => {
     assert.throws(() => app.decorator.http(), /outside a handler wrapped by oauthRequired/);
   });

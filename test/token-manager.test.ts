@@ -4,6 +4,7 @@ import Database from 'libsql';
 import {
   Credentials,
   GrantRevokedError,
+  InsufficientScopeError,
   OriginNotAllowedError,
   ReauthRequiredError,
   TokenManager,
@@ -105,6 +106,18 @@ describe('authorized fetch and TokenManager against oidc-provider', () => {
     assert.equal(api.seen.length, 2, 'the first try and one retry');
     assert.equal(t.provider.counts.token, 1, 'one refresh');
     assert.notEqual(api.seen[1], api.seen[0]);
+  });
+
+  it('a 403 with error="insufficient_scope" raises InsufficientScopeError naming the scope', async () => {
+    await store.put(KEY, await t.login('ada'));
+    const http = createAuthorizedFetch({ tokens, key: KEY });
+    await assert.rejects(http(`${api.origin}/write`), (err: unknown) => {
+      assert.ok(err instanceof InsufficientScopeError);
+      assert.equal(err.status, 403);
+      assert.equal(err.error_description, 'api:write');
+      return true;
+    });
+    assert.equal((await http(`${api.origin}/echo`)).status, 200, 'other calls are unaffected');
   });
 
   it('1,000 concurrent calls with an expired token cause exactly one token request', async () => {

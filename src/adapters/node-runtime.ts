@@ -39,7 +39,14 @@ export async function openDefaultSqliteStore(
     }
   }
   // Several processes may share the file: wait for a lock instead of failing at once.
-  return createSqliteStore({ database: new Database(file, { timeout: 5000 }) });
+  const database = new Database(file, { timeout: 5000 }) as SqliteDatabase & { close(): unknown };
+  const store = createSqliteStore({ database });
+  return {
+    ...store,
+    async close() {
+      database.close();
+    },
+  };
 }
 
 registerRuntime({

@@ -69,7 +69,13 @@ export function createNodeHandler(
       }
       const method = req.method ?? 'GET';
       const hasBody = method !== 'GET' && method !== 'HEAD';
-      const request = new Request(new URL(req.url ?? '/', origin), {
+      const target = req.url ?? '/';
+      if (!target.startsWith('/')) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request');
+        return;
+      }
+      // Concatenated, not resolved: a target such as `//evil.example/x` stays a path here.
+      const request = new Request(`${origin.replace(/\/$/, '')}${target}`, {
         method,
         headers,
         body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,

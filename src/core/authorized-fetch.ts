@@ -1,5 +1,5 @@
 import type { Credentials } from './credentials.js';
-import { OriginNotAllowedError } from './errors.js';
+import { InsufficientScopeError, OriginNotAllowedError } from './errors.js';
 import type { TokenManager } from './token-manager.js';
 import { assertStoreKey } from './store.js';
 
@@ -43,6 +43,7 @@ export interface AuthorizedFetchOptions {
  * @throws {GrantRevokedError} from a call, when the grant is gone
  * @throws {ReauthRequiredError} from a call, when the user must authorize again
  * @throws {OriginNotAllowedError} from a call to an origin outside `allowedOrigins`
+ * @throws {InsufficientScopeError} from a call the API refused with `error="insufficient_scope"`
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  * @example
  * ```ts
@@ -103,12 +104,36 @@ export function createAuthorizedFetch(options: AuthorizedFetchOptions): Authoriz
 
     const first = await credentials();
     const response = await attempt(first);
+    if (response.status === 403) return checkScope(response);
     if (response.status !== 401) return response;
     // The API refused a token we thought valid (revoked early, clock skew): one refresh, one retry.
     await response.body?.cancel();
     current = await tokens.refresh(key, { rejectedAccessToken: first.accessToken });
-    return attempt(current);
+    const retried = await attempt(current);
+    return retried.status === 403 ? checkScope(retried) : retried;
   };
 
   return Object.assign(authorized, { key, credentials }) as AuthorizedFetch;
+}
+
+/**
+ * A 403 whose `WWW-Authenticate` says `error="insufficient_scope"` (RFC 6750 section 3.1; Google
+ * APIs send it) means the grant lacks a scope: throw, so that `oauthRequired` asks for it. Any
+ * other 403 is the API's answer and is returned as is.
+ *
+ * @param response a 403 response
+ * @returns the same response, when it is not about scopes
+ * @throws {InsufficientScopeError} naming the scope the API asked for, when it did
+ */
+async function checkScope(response: Response): Promise<Response> {
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  if (!/^\s*bearer\b/i.test(challenge) || !/error\s*=\s*"?insufficient_scope"?/i.test(challenge)) {
+    return response;
+  }
+  await response.body?.cancel();
+  const scope = /scope\s*=\s*"([^"]*)"/i.exec(challenge)?.[1];
+  throw new InsufficientScopeError(
+    `the API refused the request for lack of a scope${scope ? ` (it asks for: ${scope})` : ''}`,
+    { status: 403, error: 'insufficient_scope', errorDescription: scope },
+  );
 }

@@ -598,6 +598,17 @@ export class OAuth2Decorator {
     return this.#current('authorizeUrl').authorizeUrl(options);
   }
 
+  /**
+   * Inside a decorated handler: revokes the current user's grant at the provider and deletes the
+   * stored credentials (the same as the handler's `oauth.revoke()`).
+   *
+   * @returns nothing
+   * @throws {RevocationError} when the provider refused; the credentials are kept
+   */
+  revoke(): Promise<void> {
+    return this.#current('revoke').revoke();
+  }
+
   #current(what: string): OAuthContext {
     const ctx = this.#context()?.getStore();
     if (!ctx) {
@@ -758,9 +769,13 @@ export class OAuth2Decorator {
     } catch {
       credentials = undefined;
     }
-    const needed = unique([...ready.scopes, ...routeScopes]);
-    if (error instanceof InsufficientScopeError)
-      credentials = credentials?.with({ scopes: [] }) ?? undefined;
+    // An API that names the scope it wants (RFC 6750 `scope=`) gets it asked for, besides what
+    // the route and the earlier grant have.
+    const wanted =
+      error instanceof InsufficientScopeError && error.error === 'insufficient_scope'
+        ? toScopes(error.error_description)
+        : [];
+    const needed = unique([...ready.scopes, ...routeScopes, ...wanted]);
     return this.#startFlow(ready, user, credentials, needed, here, request);
   }
 

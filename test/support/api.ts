@@ -15,13 +15,13 @@ export interface TestApi {
  * A protected resource on loopback that checks bearer tokens the way an API does: by asking the
  * provider's introspection endpoint (cached per token). `GET|POST /echo` answers 200 with the
  * token's subject and the request body; a missing or inactive token gets 401, and so does
- * every request to `/deny`.
+ * every request to `/deny`; `/write` answers 403 `insufficient_scope` without `api:write`.
  */
 export async function startTestApi(
   provider: { issuer: string },
   client = { id: 'test-client', secret: 'test-secret' },
 ): Promise<TestApi> {
-  const active = new Map<string, Promise<{ active: boolean; sub?: string }>>();
+  const active = new Map<string, Promise<{ active: boolean; sub?: string; scope?: string }>>();
   const introspect = (token: string) => {
     let p = active.get(token);
     if (!p) {
@@ -32,7 +32,7 @@ export async function startTestApi(
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ token }),
-      }).then((r) => r.json() as Promise<{ active: boolean; sub?: string }>);
+      }).then((r) => r.json() as Promise<{ active: boolean; sub?: string; scope?: string }>);
       active.set(token, p);
     }
     return p;
@@ -48,6 +48,18 @@ export async function startTestApi(
     const info = m && req.url !== '/deny' ? await introspect(m[1]!) : { active: false };
     if (!info.active) {
       res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+      return;
+    }
+    // `/write` needs the `api:write` scope, and says so the way RFC 6750 section 3.1 and Google do.
+    if (
+      req.url === '/write' &&
+      !(info as { scope?: string }).scope?.split(' ').includes('api:write')
+    ) {
+      res.writeHead(403, {
+        'www-authenticate': 'Bearer error="insufficient_scope", scope="api:write"',
+        'content-type': 'application/json',
+      });
+      res.end(JSON.stringify({ error: { code: 403, message: 'Insufficient Permission' } }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -30,6 +30,8 @@ export interface DecoratorApp {
  * - `/write` (oauthRequired, extra scope `api:write`)
  * - `/boom` (oauthRequired): throws a plain Error
  * - `/disconnect` (oauthRequired): revokes
+ * - `/api-write` (oauthRequired): calls an API path that answers 403 insufficient_scope without `api:write`
+ * - `…/where`: echoes `request.url`
  * With `withUser`, the app's own user comes from the `x-user` header and `/login` is the login page.
  */
 export async function startDecoratorApp(
@@ -89,12 +91,23 @@ export async function startDecoratorApp(
   const boom = decorator.oauthRequired(async () => {
     throw new Error('boom');
   });
+  // Calls an API endpoint that wants `api:write`, which no route declares: the API says so.
+  const apiWrite = decorator.oauthRequired(async () => {
+    const res = await decorator.http()(`${api.origin}/write`);
+    return Response.json({
+      page: 'api-write',
+      status: res.status,
+      scopes: decorator.credentials()?.scopes,
+    });
+  });
+  const whereAmI = async (request: Request) => Response.json({ url: request.url });
   const disconnect = decorator.oauthRequired(async (_req, oauth) => {
     await oauth.revoke();
     return Response.json({ page: 'disconnect', revoked: true });
   });
   const app = withOAuth(decorator, async (request: Request) => {
     const path = new URL(request.url).pathname;
+    if (path.endsWith('/where')) return whereAmI(request);
     switch (path) {
       case '/tasks':
         return tasks(request);
@@ -106,6 +119,8 @@ export async function startDecoratorApp(
         return boom(request);
       case '/disconnect':
         return disconnect(request);
+      case '/api-write':
+        return apiWrite(request);
       case '/login':
         return new Response('login page', { status: 200 });
       default:
