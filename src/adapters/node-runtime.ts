@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigurationError } from '../core/errors.js';
 import type { CredentialStore } from '../core/store.js';
 import { registerRuntime } from '../decorator/runtime.js';
+import { createEncryptingCodec, parseEncryptionKeys } from '../storage/encryption.js';
 import { createSqliteStore, type SqliteDatabase } from '../storage/sqlite.js';
 
 /** Where the embedded default store keeps its file, relative to the working directory. */
@@ -11,7 +12,8 @@ export const DEFAULT_SQLITE_PATH = '.data/oauthkit.sqlite';
 
 /**
  * Opens the embedded default store: a SQLite file at `path`, through `better-sqlite3` or
- * `libsql`, whichever is installed.
+ * `libsql`, whichever is installed. When `OAUTHKIT_ENCRYPTION_KEYS` is set (`id:base64key`
+ * entries, newest first), tokens are encrypted at rest with those keys.
  *
  * @param path the database file (default `.data/oauthkit.sqlite`)
  * @returns the store
@@ -40,7 +42,10 @@ export async function openDefaultSqliteStore(
   }
   // Several processes may share the file: wait for a lock instead of failing at once.
   const database = new Database(file, { timeout: 5000 }) as SqliteDatabase & { close(): unknown };
-  const store = createSqliteStore({ database });
+  // Encryption at rest is on as soon as keys are configured (newest first: "id:base64,id:base64").
+  const keys = process.env['OAUTHKIT_ENCRYPTION_KEYS'];
+  const codec = keys ? createEncryptingCodec({ keys: parseEncryptionKeys(keys) }) : undefined;
+  const store = createSqliteStore({ database, codec });
   return {
     ...store,
     async close() {

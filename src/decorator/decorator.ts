@@ -156,6 +156,9 @@ const REAUTH_CODES = new Set([
   'reauth_required',
   'insufficient_scope',
   'credentials_missing',
+  // Stored credentials that cannot be read (tampered with, or under a retired key): the new
+  // grant replaces them.
+  'credentials_invalid',
 ]);
 
 /**
@@ -1158,7 +1161,7 @@ export interface DecoratorFunction {
  *
  * @param error what a handler threw
  * @returns `true` for oauthkit errors with codes `grant_revoked`, `reauth_required`,
- *   `insufficient_scope`, `credentials_missing`
+ *   `insufficient_scope`, `credentials_missing`, `credentials_invalid`
  * @example
  * ```ts
  * if (isReauthError(err)) return decorator.reauthResponse(request, err);

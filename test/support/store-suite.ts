@@ -11,6 +11,19 @@ export interface StoreFixture {
   store: CredentialStore;
   /** Removes whatever the store created (a file, a table, a key prefix). */
   cleanup(): Promise<void>;
+  /**
+   * Optional: another store on the same backing storage, with its own connection where the
+   * driver allows (what another process would see). The capability tests use it when given.
+   */
+  twin?(): CredentialStore;
+}
+
+/** Optional capabilities a store claims, and whose tests {@link storeSuite} then runs. */
+export interface StoreCapabilities {
+  /** `lock(key, fn, { leaseMs })`: cross-process refresh coordination. */
+  lock?: boolean;
+  /** `keys()`, `readText()`, `replaceText()` and `codec`: what key rotation needs. */
+  listing?: boolean;
 }
 
 /** What {@link storeSuite} asks of a fixture. */
@@ -40,6 +53,7 @@ export interface StoreFixtureOptions {
 export function storeSuite(
   name: string,
   createStore: (options?: StoreFixtureOptions) => Promise<StoreFixture>,
+  capabilities: StoreCapabilities = {},
 ): void {
   describe(`${name} store`, () => {
     let fixture: StoreFixture;
@@ -262,6 +276,225 @@ export function storeSuite(
         await s.put('user-2', fullCredentials('2'));
         await assert.rejects(() => s.get('user-2'), isOutage);
       });
+    });
+
+    if (capabilities.lock) lockTests(() => ({ store, twin: fixture.twin?.() ?? store }));
+    if (capabilities.listing) listingTests(() => store as ListingStore);
+  });
+}
+
+/** The optional listing capability, as the PostgreSQL, Redis and own-table stores have it. */
+interface ListingStore extends CredentialStore {
+  readonly codec: CredentialsCodec;
+  keys(): AsyncIterable<string>;
+  readText(key: string): Promise<string | undefined>;
+  replaceText(key: string, expected: string, text: string): Promise<boolean>;
+}
+
+type Lock = NonNullable<CredentialStore['lock']>;
+
+function lockOf(s: CredentialStore): Lock {
+  assert.equal(typeof s.lock, 'function', 'the store claims lock() but has none');
+  return s.lock!.bind(s) as Lock;
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function lockTests(current: () => { store: CredentialStore; twin: CredentialStore }): void {
+  describe('lock()', () => {
+    it('runs fn and resolves to what it returns; a rejection passes through and frees the key', async () => {
+      const lock = lockOf(current().store);
+      assert.equal(await lock('user-1', async () => 42, { leaseMs: 5000 }), 42);
+      const failure = new Error('refresh failed');
+      await assert.rejects(
+        lock('user-1', () => Promise.reject(failure), { leaseMs: 5000 }),
+        (err) => err === failure,
+      );
+      // Freed at once: otherwise this waits out the 5 s lease and then its own wait bound.
+      assert.equal(await lock('user-1', async () => 'again', { leaseMs: 5000 }), 'again');
+    });
+
+    it('runs the holders of one key one at a time, across two store instances', async () => {
+      const { store, twin } = current();
+      const locks = [lockOf(store), lockOf(twin)];
+      let inside = 0;
+      let most = 0;
+      const ran: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          locks[i % 2]!(
+            'user-1',
+            async () => {
+              inside++;
+              most = Math.max(most, inside);
+              await tick(5);
+              ran.push(i);
+              inside--;
+            },
+            { leaseMs: 10_000 },
+          ),
+        ),
+      );
+      assert.equal(most, 1, 'never two holders at once');
+      assert.deepEqual(
+        [...ran].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7],
+      );
+    });
+
+    it('holders of different keys do not wait for each other', async () => {
+      const lock = lockOf(current().store);
+      const a = deferred();
+      const b = deferred();
+      // Each holder waits for the other to be inside too: if one key blocked the other, this
+      // would only end when a lock() gave up waiting, and reject.
+      await Promise.all([
+        lock('user-a', async () => (a.resolve(), b.promise), { leaseMs: 3000 }),
+        lock('user-b', async () => (b.resolve(), a.promise), { leaseMs: 3000 }),
+      ]);
+    });
+
+    it('a holder that never finishes blocks the key no longer than its lease, and cannot free the next holder', async () => {
+      const { store, twin } = current();
+      const stuck = deferred();
+      const events: string[] = [];
+      const first = lockOf(store)(
+        'user-1',
+        async () => {
+          events.push('stuck holder in');
+          await stuck.promise;
+          events.push('stuck holder out');
+        },
+        { leaseMs: 200 },
+      );
+      while (events.length === 0) await tick(5);
+      let third: Promise<void> | undefined;
+      // Taken once the stuck holder's 200 ms lease runs out (otherwise this lock() gives up).
+      await lockOf(twin)(
+        'user-1',
+        async () => {
+          events.push('second in');
+          // The stuck holder wakes up and gives back "its" lease, which is no longer its own.
+          stuck.resolve();
+          await first;
+          third = lockOf(store)('user-1', async () => void events.push('third in'), {
+            leaseMs: 5000,
+          });
+          // Time for the third holder to get in, which it may only do once this one is out.
+          await tick(150);
+          events.push('second out');
+        },
+        { leaseMs: 10_000 },
+      );
+      await third;
+      assert.deepEqual(events, [
+        'stuck holder in',
+        'second in',
+        'stuck holder out',
+        'second out',
+        'third in',
+      ]);
+    });
+
+    it('a waiter re-reads what the holder saved', async () => {
+      const { store, twin } = current();
+      await store.put('user-1', fullCredentials('old'));
+      const holderInside = deferred();
+      const release = deferred();
+      const holder = lockOf(store)(
+        'user-1',
+        async () => {
+          holderInside.resolve();
+          await release.promise;
+          await store.put('user-1', fullCredentials('new'));
+        },
+        { leaseMs: 10_000 },
+      );
+      await holderInside.promise;
+      const waiter = lockOf(twin)('user-1', async () => (await twin.get('user-1'))?.accessToken, {
+        leaseMs: 10_000,
+      });
+      release.resolve();
+      await holder;
+      assert.equal(await waiter, 'ya29.access-new');
+    });
+
+    it('checks its arguments with TypeErrors naming them', async () => {
+      const lock = lockOf(current().store);
+      const names = (name: string) => (err: unknown) =>
+        err instanceof TypeError && err.message.includes(`"${name}"`);
+      await assert.rejects(async () => lock('', async () => 1, { leaseMs: 1000 }), names('key'));
+      await assert.rejects(
+        async () => lock('user-1', 'nope' as unknown as () => Promise<number>, { leaseMs: 1000 }),
+        names('fn'),
+      );
+      for (const leaseMs of [0, -1, Number.NaN, Infinity, '1000']) {
+        await assert.rejects(
+          async () => lock('user-1', async () => 1, { leaseMs: leaseMs as number }),
+          names('leaseMs'),
+        );
+      }
+      await assert.rejects(
+        async () => lock('user-1', async () => 1, undefined as unknown as { leaseMs: number }),
+        names('leaseMs'),
+      );
+    });
+  });
+}
+
+function listingTests(current: () => ListingStore): void {
+  describe('listing (keys, readText, replaceText)', () => {
+    const listed = async (s: ListingStore) => {
+      const out = new Set<string>();
+      for await (const k of s.keys()) out.add(k);
+      return out;
+    };
+
+    it('keys() lists every stored key exactly, unusual ones too, and no deleted one', async () => {
+      const store = current();
+      assert.deepEqual(await listed(store), new Set());
+      const keys = ['user-1', 'ユーザー/😀', 'user:%_*?[', "'; --", 'k'.repeat(512), 'gone'];
+      for (const key of keys) await store.put(key, fullCredentials(key.slice(0, 4)));
+      await store.delete('gone');
+      assert.deepEqual(await listed(store), new Set(keys.filter((k) => k !== 'gone')));
+    });
+
+    it('keys() goes through more keys than one page holds', async () => {
+      const store = current();
+      const ids = Array.from({ length: 1100 }, (_, i) => `user-${String(i).padStart(4, '0')}`);
+      const one = await store.codec.encode('x', new Credentials({ accessToken: 'ya29.x' }));
+      assert.equal(typeof one, 'string');
+      for (let i = 0; i < ids.length; i += 100) {
+        await Promise.all(
+          ids.slice(i, i + 100).map((id) => store.put(id, new Credentials({ accessToken: id }))),
+        );
+      }
+      assert.deepEqual([...(await listed(store))].sort(), ids);
+    });
+
+    it('readText() gives the text the codec wrote; replaceText() swaps it only while unchanged', async () => {
+      const store = current();
+      assert.equal(await store.readText('user-1'), undefined);
+      assert.equal(await store.replaceText('user-1', 'anything', 'x'), false, 'nothing stored');
+      await store.put('user-1', fullCredentials('1'));
+      const text = await store.readText('user-1');
+      assert.equal(typeof text, 'string');
+      assert.deepEqual(
+        (await store.codec.decode('user-1', text!)).toJSON(),
+        fullCredentials('1').toJSON(),
+      );
+      const next = await store.codec.encode('user-1', fullCredentials('2'));
+      assert.equal(await store.replaceText('user-1', 'not what is stored', next), false);
+      assert.equal((await store.get('user-1'))?.accessToken, 'ya29.access-1');
+      assert.equal(await store.replaceText('user-1', text!, next), true);
+      assert.equal((await store.get('user-1'))?.accessToken, 'ya29.access-2');
+      assert.equal(await store.replaceText('user-1', text!, text!), false, 'no longer current');
     });
   });
 }
