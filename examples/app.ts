@@ -1,7 +1,8 @@
 /**
  * Starts the whole demo on loopback: the local OpenID Connect provider (standing in for
- * Google's), the local Tasks API (standing in for `tasks.googleapis.com`) and the demo web app;
- * or, given a `client_secrets.json`, only the web app, against Google.
+ * Google's), the local Tasks API (standing in for `tasks.googleapis.com`), a metadata-server
+ * stand-in (the app's own service account, minting tokens from the local provider) and the demo
+ * web app; or, given a `client_secrets.json`, only the web app, against Google.
  *
  * @module
  */
@@ -10,8 +11,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createNodeHandler, loadClientSecrets } from '../src/adapters/node.js';
 import { openDefaultSqliteStore } from '../src/index.node.js';
+import {
+  clientCredentialsTokenSource,
+  startMetadataServer,
+  type MetadataServer,
+} from './metadata-server.js';
 import { listen, type Listening } from './net.js';
 import { startProvider, type LocalProvider } from './provider.js';
+import { TASKS_SCOPE } from './scopes.js';
+import { discoveryUrlAt } from './tasks-client.js';
 import { startTasksApi, type LocalTasksApi } from './tasks-api.js';
 import { createDemoApp, type DemoApp } from './web-app.js';
 
@@ -27,6 +35,11 @@ export interface DemoOptions {
   dataDir?: string | undefined;
   /** A Google `client_secrets.json`: run against Google instead of the local peers. */
   clientSecrets?: string | undefined;
+  /**
+   * Against Google: the metadata server's `host:port` (`GCE_METADATA_HOST`) for the
+   * service-account page; without it the page explains. The local demo starts its own stand-in.
+   */
+  metadataHost?: string | undefined;
   /** Print nothing (tests). */
   quiet?: boolean | undefined;
   /** Where oauthkit logs what to fix (default `console`). */
@@ -45,14 +58,30 @@ export interface RunningDemo {
   readonly tasksApi: string;
   /** The demo app (its decorator, its handler). */
   readonly app: DemoApp;
+  /** The local stand-ins (local mode only). */
+  readonly local?: LocalPeers | undefined;
   /** Stops everything. */
   close(): Promise<void>;
+}
+
+/** The stand-ins the local demo runs. */
+export interface LocalPeers {
+  /** The OpenID Connect provider. */
+  readonly provider: LocalProvider;
+  /** The Tasks API. */
+  readonly api: LocalTasksApi;
+  /** The metadata server; `host` is the app's `GCE_METADATA_HOST`. */
+  readonly metadata: MetadataServer;
 }
 
 /** The client id the demo app has at the local provider. */
 export const DEMO_CLIENT_ID = 'oauthkit-demo';
 /** The client id the local Tasks API uses for introspection. */
 export const API_CLIENT_ID = 'tasks-api';
+/** The client id behind the app's service account: the metadata stand-in mints with it. */
+export const SERVICE_ACCOUNT_CLIENT_ID = 'demo-service-account';
+/** The service account's email, as the metadata stand-in reports it. */
+export const SERVICE_ACCOUNT_EMAIL = 'tasks-demo@oauthkit-demo.iam.gserviceaccount.com';
 const GOOGLE_TASKS_API = 'https://tasks.googleapis.com';
 
 /**
@@ -97,6 +126,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       resourceServers: [
         { clientId: API_CLIENT_ID, clientSecret: derive(secret, 'client-secret:api') },
       ],
+      serviceClients: [
+        {
+          clientId: SERVICE_ACCOUNT_CLIENT_ID,
+          clientSecret: derive(secret, 'client-secret:service-account'),
+          scopes: [TASKS_SCOPE],
+        },
+      ],
       // Stable keys: a restarted demo keeps the provider's sign-in sessions.
       cookieKeys: [derive(secret, 'provider-cookies')],
     });
@@ -108,10 +144,26 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       database: join(dataDir, 'tasks-api.sqlite'),
     });
     stops.push(() => api.close());
+    // The app's service account: a metadata server on any free port, as on Google Cloud, minting
+    // the app's tokens from the local provider by the client credentials grant.
+    const metadata = await startMetadataServer({
+      tokenSource: clientCredentialsTokenSource({
+        tokenEndpoint: `${provider.issuer}/token`,
+        clientId: SERVICE_ACCOUNT_CLIENT_ID,
+        clientSecret: derive(secret, 'client-secret:service-account'),
+      }),
+      defaultScopes: [TASKS_SCOPE],
+      email: SERVICE_ACCOUNT_EMAIL,
+      projectId: 'oauthkit-demo',
+    });
+    stops.push(() => metadata.close());
 
     const demo = createDemoApp({
       baseUrl: app.origin,
       tasksApi: api.origin,
+      // The API serves its own discovery document, at Google's path.
+      discoveryUrl: discoveryUrlAt(api.origin),
+      metadataHost: metadata.host,
       secret,
       storage,
       logger: options.logger,
@@ -122,17 +174,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         clientSecret: derive(secret, 'client-secret:demo'),
       },
     });
-    // Fail now, not on the first visit, if something is wrong.
-    await demo.decorator.ready();
+    // Fail now, not on the first visit, if something is wrong: the provider, and the API's
+    // discovery document (`build('tasks', 'v1')`, once for the app's lifetime).
+    await Promise.all([demo.decorator.ready(), demo.tasksService()]);
     app.handle(createNodeHandler(demo.fetch));
     const url = `${app.origin}/`;
-    if (!options.quiet) printLocalBanner(url, provider, api, dataDir);
+    if (!options.quiet) printLocalBanner(url, provider, api, metadata, dataDir);
     return {
       url,
       mode: 'local',
       issuer: provider.issuer,
       tasksApi: api.origin,
       app: demo,
+      local: { provider, api, metadata },
       close: stop,
     };
   } catch (err) {
@@ -167,6 +221,11 @@ async function startAgainstGoogle(
   const demo = createDemoApp({
     baseUrl,
     tasksApi: GOOGLE_TASKS_API,
+    // Google's discovery document, fetched on the first Tasks call, not at start: the app starts
+    // without reaching Google.
+    discoveryUrl: undefined,
+    // Only a metadata server the process was configured with; never the default address.
+    metadataHost: options.metadataHost,
     secret,
     storage,
     provider: {
@@ -192,6 +251,11 @@ async function startAgainstGoogle(
     } else if (!loopback) {
       console.log(`  Listening on ${app.origin}; ${baseUrl} must reach it.\n`);
     }
+    if (options.metadataHost === undefined) {
+      console.log(
+        '  The service-account page needs GCE_METADATA_HOST (e.g. metadata.google.internal on Google Cloud).\n',
+      );
+    }
     console.log('Press Ctrl+C to stop.');
   }
   return {
@@ -208,6 +272,7 @@ function printLocalBanner(
   url: string,
   provider: LocalProvider,
   api: LocalTasksApi,
+  metadata: MetadataServer,
   dataDir: string,
 ) {
   console.log(`
@@ -218,6 +283,9 @@ oauthkit demo: a Google Tasks app built with OAuth2Decorator, everything on loop
   Sign-in    ${provider.issuer}  local OpenID Connect provider standing in for Google;
              any name signs you in
   Tasks API  ${api.origin}/tasks/v1/  local stand-in for tasks.googleapis.com
+             (discovery document: ${api.origin}/discovery/v1/apis/tasks/v1/rest)
+  Metadata   ${metadata.url}  local stand-in for the metadata server: the app's own
+             service account (${SERVICE_ACCOUNT_EMAIL})
   Data       ${dataDir}/  (delete it to start over)
 
 Against Google instead: CLIENT_SECRETS=path/to/client_secrets.json npm start

@@ -6,6 +6,8 @@
  *   Tasks API `PORT + 2`, unless `PROVIDER_PORT` / `API_PORT` say otherwise.
  * - `DATA_DIR` where the demo keeps its secret, credentials, grants and tasks (default `.data`).
  * - `CLIENT_SECRETS` a Google `client_secrets.json`: run against Google and the real Tasks API.
+ * - `GCE_METADATA_HOST` with `CLIENT_SECRETS`: the metadata server for the service-account page
+ *   (`metadata.google.internal` on Google Cloud); the local demo runs a stand-in of its own.
  *
  * @module
  */
@@ -29,6 +31,7 @@ try {
     apiPort: port('API_PORT'),
     dataDir: process.env.DATA_DIR || undefined,
     clientSecrets: process.env.CLIENT_SECRETS || undefined,
+    metadataHost: process.env.GCE_METADATA_HOST || undefined,
   });
   let stopping = false;
   const shutdown = () => {

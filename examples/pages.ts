@@ -24,7 +24,7 @@ export interface PageOptions {
   /** The main content. */
   body: Html;
   /** Which navigation entry is current. */
-  active?: 'home' | 'tasks' | 'account' | undefined;
+  active?: (typeof NAV)[number]['id'] | undefined;
   /** The connected account's email, shown in the header. */
   account?: string | undefined;
   /** A one-line message about what just happened. */
@@ -37,7 +37,7 @@ const NAV = [
   { id: 'home', href: '/', label: 'Home' },
   { id: 'tasks', href: '/tasks', label: 'Tasks' },
   { id: 'account', href: '/account', label: 'Account' },
-  // SERVICE ACCOUNT PAGE: its navigation entry goes here once the page exists (see web-app.ts).
+  { id: 'service-account', href: '/service-account', label: 'Service account' },
 ] as const;
 
 /** The path of the style sheet. */

@@ -3,7 +3,9 @@
  * demo: `oidc-provider` on loopback, with its own small sign-in and consent pages that accept any
  * name, and Google's habits where they matter to a client: a refresh token on every code exchange
  * of a client allowed to refresh, PKCE, revocation, the ID token carrying the email claims.
- * Introspection is enabled for the local Tasks API, which checks access tokens with it.
+ * Introspection is enabled for the local Tasks API, which checks access tokens with it. Apps that
+ * act as themselves (the demo's service account, through the metadata-server stand-in) get
+ * tokens by the client credentials grant.
  *
  * Grants, tokens and sign-in sessions live in SQLite (`.data/provider.sqlite` in the demo) so
  * that a restarted demo still knows the tokens it issued.
@@ -37,6 +39,19 @@ export interface ProviderResourceServer {
   clientSecret: string;
 }
 
+/**
+ * An app acting as itself, with no user (the demo's service account): it may use the client
+ * credentials grant (RFC 6749 section 4.4), for its scopes, and nothing else.
+ */
+export interface ProviderServiceClient {
+  /** `client_id` */
+  clientId: string;
+  /** `client_secret`, sent with HTTP Basic. */
+  clientSecret: string;
+  /** The scopes it may ask for. */
+  scopes: readonly string[];
+}
+
 /** Options of {@link startProvider}. */
 export interface ProviderOptions {
   /** The loopback port (0 or absent: any free one). */
@@ -47,6 +62,8 @@ export interface ProviderOptions {
   clients: ProviderClient[];
   /** The resource servers allowed to introspect tokens. */
   resourceServers?: ProviderResourceServer[] | undefined;
+  /** Apps that get tokens for themselves by the client credentials grant. */
+  serviceClients?: ProviderServiceClient[] | undefined;
   /** Keys for the provider's signed cookies; random when absent (sign-ins then end on restart). */
   cookieKeys?: string[] | undefined;
   /** Access token lifetime in seconds (default 3600, as Google's). */
@@ -112,6 +129,15 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
         response_types: [],
         token_endpoint_auth_method: 'client_secret_basic',
       })),
+      ...(options.serviceClients ?? []).map((c) => ({
+        client_id: c.clientId,
+        client_secret: c.clientSecret,
+        redirect_uris: [],
+        grant_types: ['client_credentials'],
+        response_types: [],
+        scope: c.scopes.join(' '),
+        token_endpoint_auth_method: 'client_secret_basic',
+      })),
     ],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
@@ -140,6 +166,7 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
     },
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
       revocation: {
         enabled: true,
         // A client may revoke only its own tokens.
@@ -161,6 +188,7 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
     },
     ttl: {
       AccessToken: options.accessTokenTtl ?? 3600,
+      ClientCredentials: options.accessTokenTtl ?? 3600,
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: 180 * DAY,

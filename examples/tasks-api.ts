@@ -6,10 +6,12 @@
  * - `GET lists/{tasklist}/tasks` (`showCompleted`, `showHidden`, `maxResults`, `pageToken`)
  * - `POST lists/{tasklist}/tasks`, `GET|PATCH|PUT|DELETE lists/{tasklist}/tasks/{task}`
  *
- * Every user (the token's `sub`) has a default list, "My Tasks", also reachable as `@default`.
- * New tasks go first, as in Google Tasks. Access tokens are checked with the provider's
- * introspection endpoint (results cached briefly); the `tasks` scope allows everything,
- * `tasks.readonly` only reads. Tasks live in SQLite.
+ * Every user (the token's `sub`) has a default list, "My Tasks", also reachable as `@default`; so
+ * does every app calling as itself (a client credentials token, which has no `sub`: keyed by its
+ * `client_id`, as user `app:CLIENT_ID`). New tasks go first, as in Google Tasks. Access tokens
+ * are checked with the provider's introspection endpoint (results cached briefly); the `tasks`
+ * scope allows everything, `tasks.readonly` only reads, and a token with neither gets Google's
+ * 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`. Tasks live in SQLite.
  *
  * When `examples/tasks-discovery.json` exists, it is served at Google's discovery path
  * (`/discovery/v1/apis/tasks/v1/rest`) with `rootUrl` and `baseUrl` pointing at this server.
@@ -40,10 +42,20 @@ export interface TasksApiOptions {
   discoveryFile?: string | undefined;
 }
 
+/** What the API has been asked, for tests and the curious. */
+export interface TasksApiStats {
+  /** How many times the discovery document was served. */
+  readonly discoveryFetches: number;
+  /** The latest requests (at most 500), as `METHOD /path?query`, oldest first. */
+  readonly requests: readonly string[];
+}
+
 /** A running Tasks API. */
 export interface LocalTasksApi {
   /** `http://127.0.0.1:PORT`; the API is at `${origin}/tasks/v1/`. */
   readonly origin: string;
+  /** What it has been asked so far. */
+  readonly stats: TasksApiStats;
   /** Stops it and closes its database. */
   close(): Promise<void>;
 }
@@ -69,9 +81,26 @@ export async function startTasksApi(options: TasksApiOptions): Promise<LocalTask
   const listening = await listen(options.port ?? 0);
   const db = openDatabase(options.database ?? ':memory:');
   const handler = createTasksApiHandler({ ...options, db, origin: listening.origin });
-  listening.handle(createNodeHandler(handler, { origin: listening.origin }));
+  let discoveryFetches = 0;
+  const requests: string[] = [];
+  const counted = (request: Request) => {
+    const url = new URL(request.url);
+    if (request.method === 'GET' && url.pathname === DISCOVERY_PATH) discoveryFetches++;
+    requests.push(`${request.method} ${url.pathname}${url.search}`);
+    if (requests.length > 500) requests.shift();
+    return handler(request);
+  };
+  listening.handle(createNodeHandler(counted, { origin: listening.origin }));
   return {
     origin: listening.origin,
+    stats: {
+      get discoveryFetches() {
+        return discoveryFetches;
+      },
+      get requests() {
+        return [...requests];
+      },
+    },
     async close() {
       await listening.close();
       db.close();
@@ -99,7 +128,8 @@ interface ListRow {
 }
 
 interface Caller {
-  sub: string;
+  /** Whose tasks: a user's `sub`, or `app:CLIENT_ID` for an app calling as itself. */
+  owner: string;
   scopes: Set<string>;
 }
 
@@ -175,7 +205,7 @@ export function createTasksApiHandler(
         );
       }
       const body = route.body ? await readJson(request) : undefined;
-      const result = route.run(store, caller.sub, origin, url.searchParams, body);
+      const result = route.run(store, caller.owner, origin, url.searchParams, body);
       if (result === null) return new Response(null, { status: 204 });
       return Response.json(result, { headers: { 'cache-control': 'private, no-store' } });
     } catch (err) {
@@ -191,6 +221,7 @@ export function createTasksApiHandler(
 interface Introspection {
   active: boolean;
   sub?: string;
+  client_id?: string;
   scope?: string;
   exp?: number;
   token_type?: string;
@@ -271,7 +302,8 @@ async function authenticate(
   const info = m ? await check(m[1]!) : { active: false };
   const expired = info.exp !== undefined && info.exp * 1000 <= Date.now();
   const isAccessToken = info.token_type === undefined || /^bearer$/i.test(info.token_type);
-  if (!info.active || expired || !isAccessToken || typeof info.sub !== 'string') {
+  const owner = info.active && !expired && isAccessToken ? ownerOf(info) : undefined;
+  if (owner === undefined) {
     throw new ApiError(
       401,
       'authError',
@@ -279,7 +311,23 @@ async function authenticate(
       { 'www-authenticate': `${realm}, error="invalid_token"` },
     );
   }
-  return { sub: info.sub, scopes: new Set((info.scope ?? '').split(' ').filter(Boolean)) };
+  return { owner, scopes: new Set((info.scope ?? '').split(' ').filter(Boolean)) };
+}
+
+/**
+ * Whose tasks a token reaches. A user's token names the user (`sub`); a client credentials token
+ * has no `sub` and is the app's own: `app:CLIENT_ID`. A user whose `sub` itself starts with
+ * `app:` or `user:` (the local provider takes any name) is kept as `user:SUB`, so that no user
+ * can reach an app's tasks, or the other way round.
+ */
+function ownerOf(info: Introspection): string | undefined {
+  if (typeof info.sub === 'string' && info.sub !== '') {
+    return /^(?:app|user):/.test(info.sub) ? `user:${info.sub}` : info.sub;
+  }
+  if (info.sub === undefined && typeof info.client_id === 'string' && info.client_id !== '') {
+    return `app:${info.client_id}`;
+  }
+  return undefined;
 }
 
 // ---- routes ------------------------------------------------------------------------------------

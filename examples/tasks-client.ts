@@ -1,13 +1,24 @@
 /**
- * The few Google Tasks API calls the demo makes, over any authorized fetch (`decorator.http()`).
- * The same code talks to Google (`https://tasks.googleapis.com`) and to the local stand-in.
+ * The Tasks API as the demo calls it: `build('tasks', 'v1')` from `oauthkit/discovery`, the
+ * seed's `service = build('tasks', 'v1')`, then
+ * `service.tasks.list({ tasklist: '@default' }).execute(decorator.http())`.
  *
- * This is plain authorized fetch for now; once `oauthkit/discovery` lands, these become
- * `build('tasks', 'v1')` calls (`service.tasks.list({ tasklist: '@default' }).execute(http)`).
+ * The service is made at run time from the API's discovery document: Google's, or the one the
+ * local Tasks API serves at Google's discovery path. This module only adds types for the few
+ * methods the demo calls (`tools/gen-discovery-types.ts` generates them for a whole API).
+ *
+ * Errors come as they are: `HttpError` (from `oauthkit/discovery`) for an error answer of the
+ * API, and the authorized fetch's own errors unchanged (`InsufficientScopeError` for a 403
+ * with `WWW-Authenticate: Bearer error="insufficient_scope"`, `GrantRevokedError`, ...).
  *
  * @module
  */
-import { InsufficientScopeError } from '../src/index.node.js';
+import {
+  build,
+  createMemoryCache,
+  type ApiRequest,
+  type CallOptions,
+} from '../src/discovery/index.js';
 
 /** A task, as the Tasks API returns it (the fields the demo shows). */
 export interface Task {
@@ -29,137 +40,85 @@ export interface TaskList {
   updated: string;
 }
 
-/** An error answer from the Tasks API (Google's error format). */
-export class TasksApiError extends Error {
-  override name = 'TasksApiError';
-  /**
-   * @param status the HTTP status
-   * @param reason Google's `errors[0].reason`, e.g. `notFound`
-   * @param message Google's `error.message`
-   */
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The fields a patch may change (`completed: null` clears the completion time). */
+export type TaskChanges = Partial<Pick<Task, 'title' | 'notes' | 'status'>> & {
+  completed?: string | null;
+};
 
-/** What a task list's id may look like (Google's ids, or `@default`); anything else is refused. */
-const ID = /^(?:@default|[A-Za-z0-9_-]{1,128})$/;
+/** The `tasks v1` methods the demo calls, typed. */
+export interface TasksService {
+  tasklists: {
+    list(params?: { maxResults?: number }): ApiRequest<{ items?: TaskList[] }>;
+  };
+  tasks: {
+    list(params: {
+      tasklist: string;
+      maxResults?: number;
+      showCompleted?: boolean;
+    }): ApiRequest<{ items?: Task[]; nextPageToken?: string }>;
+    insert(
+      params: { tasklist: string },
+      options: CallOptions<{ title: string; notes?: string }>,
+    ): ApiRequest<Task>;
+    patch(
+      params: { tasklist: string; task: string },
+      options: CallOptions<TaskChanges>,
+    ): ApiRequest<Task>;
+    delete(params: { tasklist: string; task: string }): ApiRequest<void>;
+  };
+}
 
 /**
- * A small Tasks API client.
+ * The discovery URL template of an API that serves its own document at Google's path, as the
+ * local Tasks API does.
  *
- * @example
- * ```ts
- * const tasks = new TasksClient(decorator.http(), 'https://tasks.googleapis.com');
- * const { items } = await tasks.listTasks('@default');
- * ```
+ * @param origin the API's origin, `http://127.0.0.1:3002`
+ * @returns `${origin}/discovery/v1/apis/{api}/{apiVersion}/rest`
  */
-export class TasksClient {
-  /**
-   * @param http an authorized fetch, e.g. `decorator.http()`
-   * @param root the API's origin (`https://tasks.googleapis.com`)
-   */
-  constructor(
-    private readonly http: (input: string, init?: RequestInit) => Promise<Response>,
-    private readonly root: string,
-  ) {}
-
-  /** @returns the user's task lists */
-  async listTaskLists(): Promise<{ items: TaskList[] }> {
-    const body = await this.#call<{ items?: TaskList[] }>('GET', 'users/@me/lists');
-    return { items: body.items ?? [] };
-  }
-
-  /**
-   * @param tasklist a list id or `@default`
-   * @param options `showCompleted` (default true), `maxResults` (default 100)
-   * @returns the list's tasks, in the list's order
-   */
-  async listTasks(
-    tasklist: string,
-    options: { showCompleted?: boolean; maxResults?: number } = {},
-  ): Promise<{ items: Task[] }> {
-    const q = new URLSearchParams({
-      maxResults: String(options.maxResults ?? 100),
-      showCompleted: String(options.showCompleted ?? true),
-    });
-    const body = await this.#call<{ items?: Task[] }>('GET', `lists/${id(tasklist)}/tasks?${q}`);
-    return { items: body.items ?? [] };
-  }
-
-  /**
-   * @param tasklist a list id or `@default`
-   * @param task the new task's fields
-   * @returns the created task
-   */
-  insertTask(tasklist: string, task: { title: string; notes?: string }): Promise<Task> {
-    return this.#call('POST', `lists/${id(tasklist)}/tasks`, task);
-  }
-
-  /**
-   * @param tasklist a list id or `@default`
-   * @param task the task's id
-   * @param changes the fields to change (`completed: null` clears the completion time)
-   * @returns the updated task
-   */
-  patchTask(
-    tasklist: string,
-    task: string,
-    changes: Partial<Pick<Task, 'title' | 'notes' | 'status'>> & { completed?: string | null },
-  ): Promise<Task> {
-    return this.#call('PATCH', `lists/${id(tasklist)}/tasks/${id(task)}`, changes);
-  }
-
-  /**
-   * @param tasklist a list id or `@default`
-   * @param task the task's id
-   */
-  async deleteTask(tasklist: string, task: string): Promise<void> {
-    await this.#call('DELETE', `lists/${id(tasklist)}/tasks/${id(task)}`);
-  }
-
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.http(`${this.root}/tasks/v1/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    if (res.ok) return JSON.parse(text) as T;
-    let reason = 'unknown';
-    let message = `the Tasks API answered ${res.status}`;
-    try {
-      const e = (
-        JSON.parse(text) as { error?: { message?: string; errors?: { reason?: string }[] } }
-      ).error;
-      reason = e?.errors?.[0]?.reason ?? reason;
-      message = e?.message ?? message;
-    } catch {
-      // Not Google's error format (a proxy's page, say): keep the status.
-    }
-    // The grant lacks the scope (Google's granular consent lets users untick it): oauthRequired
-    // turns this error into a new consent request.
-    const challenge = res.headers.get('www-authenticate') ?? '';
-    if (
-      res.status === 403 &&
-      (/insufficient_scope/.test(challenge) || reason === 'insufficientPermissions')
-    ) {
-      throw new InsufficientScopeError('the Tasks API needs a scope this grant lacks', {
-        error: 'insufficient_scope',
-        status: 403,
-      });
-    }
-    throw new TasksApiError(res.status, reason, message);
-  }
+export function discoveryUrlAt(origin: string): string {
+  return `${origin}/discovery/v1/apis/{api}/{apiVersion}/rest`;
 }
 
-function id(value: string): string {
-  // Ids go into the URL path: refuse anything that could change the path ("..", "/", "?").
-  if (!ID.test(value)) throw new TasksApiError(404, 'notFound', 'No such task or list.');
-  return value === '@default' ? value : encodeURIComponent(value);
+/**
+ * Makes the Tasks service, once: the first call fetches the discovery document (from
+ * `discoveryUrl`, Google's by default) and later calls share the result. A failed fetch is not
+ * kept, so the next call tries again.
+ *
+ * @param discoveryUrl where the document is (a URL template); Google's discovery URLs by default
+ * @returns a function giving the service
+ * @example
+ * ```ts
+ * const tasksService = tasksServiceOnce();
+ * const service = await tasksService();
+ * const { items } = await service.tasks.list({ tasklist: '@default' }).execute(decorator.http());
+ * ```
+ */
+export function tasksServiceOnce(discoveryUrl?: string): () => Promise<TasksService> {
+  // Its own document cache: what a demo on the same port fetched earlier in this process (tests
+  // start several) never stands in for this API's document.
+  const cache = createMemoryCache();
+  let service: Promise<TasksService> | undefined;
+  return () => {
+    service ??= build<TasksService>('tasks', 'v1', { discoveryUrl, cache }).catch(
+      (err: unknown) => {
+        service = undefined;
+        throw err;
+      },
+    );
+    return service;
+  };
+}
+
+/** What a task id from a form may look like; anything else is treated as a task that is gone. */
+const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Whether a task id from a form looks like one. The discovery client escapes `/`, `?` and `#` in
+ * `{task}`, but `.` and `..` are left as they are (RFC 6570) and would change the URL's path.
+ *
+ * @param id the id
+ * @returns true when it may be sent
+ */
+export function isTaskId(id: string): boolean {
+  return TASK_ID.test(id);
 }

@@ -9,12 +9,19 @@
  *   delete them (POST, then redirect back: POST-redirect-GET).
  * - `/account` (`oauthRequired`): the connected account, the granted scopes, the token's expiry,
  *   and a Disconnect button that revokes the grant.
+ * - `/service-account` (no decorator): the app's own identity, the seed's
+ *   `AppAssertionCredentials(scope=...)`: the service account's email and token expiry from the
+ *   metadata server, and the app's own task list, called with `credentials.authorize()`.
  *
- * In your own app the imports are `oauthkit` and `oauthkit/fetch`.
+ * Every Tasks API call goes through `build('tasks', 'v1')` (`oauthkit/discovery`).
+ *
+ * In your own app the imports are `oauthkit`, `oauthkit/fetch`, `oauthkit/discovery` and
+ * `oauthkit/service-account`.
  *
  * @module
  */
 import { withOAuth } from '../src/adapters/fetch.js';
+import { HttpError } from '../src/discovery/index.js';
 import {
   OAuth2Decorator,
   OAuthKitError,
@@ -22,10 +29,11 @@ import {
   type CredentialStore,
   type Credentials,
 } from '../src/index.node.js';
+import { AppAssertionCredentials } from '../src/service-account/index.js';
 import { html, type Html } from './html.js';
 import { renderPage, STYLE_PATH, styleSheet, type PageOptions, type Site } from './pages.js';
-import { DEMO_SCOPES, describeScope } from './scopes.js';
-import { TasksApiError, TasksClient, type Task } from './tasks-client.js';
+import { DEMO_SCOPES, describeScope, TASKS_SCOPE } from './scopes.js';
+import { isTaskId, tasksServiceOnce, type Task, type TasksService } from './tasks-client.js';
 
 /** The local stand-in provider, by issuer, with the demo's client registration. */
 export interface LocalProviderConfig {
@@ -52,6 +60,17 @@ export interface DemoAppOptions {
   baseUrl: string;
   /** The Tasks API's origin: the local stand-in, or `https://tasks.googleapis.com`. */
   tasksApi: string;
+  /**
+   * Where `build('tasks', 'v1')` finds the discovery document, a URL template with `{api}` and
+   * `{apiVersion}` (default: Google's discovery URLs).
+   */
+  discoveryUrl?: string | undefined;
+  /**
+   * The metadata server the app's own identity comes from, as `host:port` (the value of
+   * `GCE_METADATA_HOST`): the demo's local stand-in, or Google's on a Google Cloud runtime.
+   * Without it the service-account page explains what it would show.
+   */
+  metadataHost?: string | undefined;
   /** The secret that keys oauthkit's cookies (kept in `.data/demo-secret`). */
   secret: string;
   /** Where credentials live (default: oauthkit's SQLite file, `.data/oauthkit.sqlite`). */
@@ -68,6 +87,13 @@ export interface DemoApp {
   decorator: OAuth2Decorator;
   /** The whole app as a Web-standard handler. */
   fetch: (request: Request) => Promise<Response>;
+  /**
+   * The Tasks service from `build('tasks', 'v1')`: built on the first call (the demo calls it
+   * at start against the local API), shared afterwards.
+   */
+  tasksService: () => Promise<TasksService>;
+  /** The app's own credentials (`AppAssertionCredentials`), when a metadata server is given. */
+  credentials: AppAssertionCredentials | undefined;
 }
 
 /** What end users see while `client_secrets.json` is missing or unfilled (the seed's `message`). */
@@ -142,8 +168,24 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
           local: true,
         };
   const page = (o: PageOptions) => renderPage(site, o);
-  // The seed: `service = build('tasks', 'v1')`, then `.execute(decorator.http())`.
-  const tasks = () => new TasksClient(decorator.http(), tasksApi);
+
+  // ---- the Tasks API from its discovery document: the seed's `service = build('tasks', 'v1')` --
+  // Built once. Against Google it is built on first use rather than at start, so the app starts
+  // without reaching Google, and uses Google's current document for the real API.
+  const tasksService = tasksServiceOnce(options.discoveryUrl);
+
+  // ---- the app's own identity: the seed's module-level `credentials = AppAssertionCredentials(...)`
+  // Only GCE_METADATA_HOST is read, from the options (demo.ts passes the process's own): without
+  // one the page explains instead of probing the default metadata address.
+  const credentials =
+    options.metadataHost === undefined
+      ? undefined
+      : new AppAssertionCredentials({
+          scopes: [TASKS_SCOPE],
+          env: { GCE_METADATA_HOST: options.metadataHost },
+        });
+  // Like `credentials.authorize(httplib2.Http(memcache))`; its token only ever goes to the API.
+  const appHttp = credentials?.authorize({ allowedOrigins: [tasksApi] });
 
   // ---- / (oauthAware) ---------------------------------------------------------------------------
   const home = decorator.oauthAware(async (request) => {
@@ -159,10 +201,11 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     const account = accountName(decorator.credentials());
     let next: Task[];
     try {
-      ({ items: next } = await tasks().listTasks('@default', {
-        showCompleted: false,
-        maxResults: 5,
-      }));
+      const service = await tasksService();
+      const list = await service.tasks
+        .list({ tasklist: '@default', showCompleted: false, maxResults: 5 })
+        .execute(decorator.http());
+      next = list.items ?? [];
     } catch (err) {
       // oauthAware never redirects: a grant revoked at the provider shows the prompt again.
       if (err instanceof OAuthKitError && REAUTH.has(err.code)) {
@@ -200,10 +243,17 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
 
   // ---- /tasks (oauthRequired) -------------------------------------------------------------------
   const tasksPage = decorator.oauthRequired(async (request) => {
-    const api = tasks();
-    const [lists, { items }] = await Promise.all([api.listTaskLists(), api.listTasks('@default')]);
+    const service = await tasksService();
+    const http = decorator.http();
+    const [lists, tasks] = await Promise.all([
+      service.tasklists.list().execute(http),
+      service.tasks
+        .list({ tasklist: '@default', showCompleted: true, maxResults: 100 })
+        .execute(http),
+    ]);
+    const items = tasks.items ?? [];
     // Google lists the default list first.
-    const list = { title: lists.items[0]?.title ?? 'My Tasks' };
+    const list = { title: lists.items?.[0]?.title ?? 'My Tasks' };
     const open = items.filter((t) => t.status !== 'completed');
     const done = items.filter((t) => t.status === 'completed');
     return page({
@@ -247,24 +297,33 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
 
   const tasksAction = decorator.oauthRequired(async (request) => {
     const form = await readForm(request);
-    const api = tasks();
-    const id = form.get('task') ?? '';
+    const action = form.get('action');
+    const task = form.get('task') ?? '';
+    const onTask = action === 'complete' || action === 'reopen' || action === 'delete';
+    if (onTask && !isTaskId(task)) return seeOther('/tasks?done=missing');
+    const service = await tasksService();
+    const http = decorator.http();
+    const where = { tasklist: '@default', task };
     try {
-      switch (form.get('action')) {
+      switch (action) {
         case 'add': {
           const title = (form.get('title') ?? '').trim();
           if (title.length === 0) return seeOther('/tasks?done=empty');
-          await api.insertTask('@default', { title: title.slice(0, 1024) });
+          await service.tasks
+            .insert({ tasklist: '@default' }, { body: { title: title.slice(0, 1024) } })
+            .execute(http);
           return seeOther('/tasks?done=added');
         }
         case 'complete':
-          await api.patchTask('@default', id, { status: 'completed' });
+          await service.tasks.patch(where, { body: { status: 'completed' } }).execute(http);
           return seeOther('/tasks?done=completed');
         case 'reopen':
-          await api.patchTask('@default', id, { status: 'needsAction', completed: null });
+          await service.tasks
+            .patch(where, { body: { status: 'needsAction', completed: null } })
+            .execute(http);
           return seeOther('/tasks?done=reopened');
         case 'delete':
-          await api.deleteTask('@default', id);
+          await service.tasks.delete(where).execute(http);
           return seeOther('/tasks?done=deleted');
         default:
           return page({
@@ -276,8 +335,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       }
     } catch (err) {
       // Deleted in another tab, or on another device: say so instead of failing.
-      if (err instanceof TasksApiError && err.status === 404)
-        return seeOther('/tasks?done=missing');
+      if (err instanceof HttpError && err.status === 404) return seeOther('/tasks?done=missing');
       throw err;
     }
   });
@@ -356,6 +414,85 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     return seeOther('/?done=disconnected');
   });
 
+  // ---- /service-account (no decorator: the app, not a user, is the caller) ----------------------
+  const serviceAccount = async (): Promise<Response> => {
+    const title = "The app's own account";
+    if (credentials === undefined || appHttp === undefined) {
+      return page({ title, active: 'service-account', body: noMetadataServer() });
+    }
+    let email: string;
+    let token: Credentials;
+    let items: Task[];
+    try {
+      const service = await tasksService();
+      let tasks: { items?: Task[] };
+      [email, token, tasks] = await Promise.all([
+        credentials.getEmail(),
+        credentials.getCredentials(),
+        service.tasks
+          .list({ tasklist: '@default', showCompleted: true, maxResults: 100 })
+          .execute(appHttp),
+      ]);
+      items = tasks.items ?? [];
+    } catch (err) {
+      // The metadata server or the API failed (oauthkit's messages never carry a token).
+      if (!(err instanceof OAuthKitError)) throw err;
+      console.error(`demo: GET /service-account failed: ${err.name}: ${err.message}`);
+      return page({
+        title,
+        active: 'service-account',
+        status: 502,
+        body: html`<section class="card">
+          <p class="status off">Not available</p>
+          <h1>${title}</h1>
+          <p>The app could not call the Tasks API as itself: ${err.message}</p>
+          <p><a href="/service-account">Try again</a></p>
+        </section>`,
+      });
+    }
+    const standIn = site.local
+      ? 'Here it is a local stand-in, minting them from the local provider.'
+      : '';
+    return page({
+      title,
+      active: 'service-account',
+      body: html`<section class="card">
+        <p class="status on">Running as the app</p>
+        <h1>${title}</h1>
+        <p>
+          This page calls the Tasks API as the app itself, not as you: no sign-in, no consent. The
+          app gets its access tokens from the metadata server of the platform it runs on, as apps on
+          App Engine, Cloud Run and Compute Engine do. ${standIn} The tokens stay on the server.
+        </p>
+        <dl class="facts">
+          <dt>Service account</dt>
+          <dd>${email}</dd>
+          <dt>Metadata server</dt>
+          <dd><code>${credentials.metadataUrl}</code>${site.local ? ' (local stand-in)' : ''}</dd>
+          <dt>Access granted</dt>
+          <dd>
+            <ul class="scopes">
+              ${credentials.scopes.map((s) => html`<li>${describeScope(s)} <code>${s}</code></li>`)}
+            </ul>
+          </dd>
+          <dt>Access token</dt>
+          <dd>${expiry(token)}</dd>
+        </dl>
+        <h2>The app's tasks</h2>
+        ${
+          items.length === 0
+            ? html`<p class="empty">
+                None yet. Anything that runs as the app (a scheduled job, another instance) adds
+                them with the same credentials.
+              </p>`
+            : html`<ul class="tasks" aria-label="The app's tasks">
+                ${items.map((t) => html`<li class="task" data-status="${t.status}"><span class="title">${t.title || '(no title)'}</span></li>`)}
+              </ul>`
+        }
+      </section>`,
+    });
+  };
+
   // ---- routes -------------------------------------------------------------------------------------
   const router = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -382,11 +519,10 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
         return account(request);
       case 'POST /account/disconnect':
         return disconnect(request);
+      case 'GET /service-account':
+        return serviceAccount();
       case `GET ${STYLE_PATH}`:
         return styleSheet();
-      // SERVICE ACCOUNT PAGE: a page that calls an API as the app itself (the seed's
-      // AppAssertionCredentials, oauthkit/service-account) is added here, with its entry in NAV
-      // (pages.ts). It needs no decorator: the app, not a user, is the caller.
       default:
         return page({
           title: 'Not found',
@@ -402,6 +538,8 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   const app = withOAuth(decorator, router);
   return {
     decorator,
+    tasksService,
+    credentials,
     async fetch(request) {
       const url = new URL(request.url);
       // Opened as http://localhost:3000 while configured as http://127.0.0.1:3000 (or the other
@@ -413,7 +551,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       try {
         return await app(request);
       } catch (err) {
-        const api = err instanceof TasksApiError;
+        const api = err instanceof HttpError;
         console.error(
           `demo: ${request.method} ${url.pathname} failed:`,
           err instanceof Error ? `${err.name}: ${err.message}` : err,
@@ -465,6 +603,23 @@ function connectPrompt(site: Site, authorizeUrl: string): Html {
       can disconnect at any time.
     </p>
     <div class="actions"><a class="button" href="${authorizeUrl}">Connect your tasks</a></div>
+  </section>`;
+}
+
+function noMetadataServer(): Html {
+  return html`<section class="card">
+    <p class="status off">No service account here</p>
+    <h1>The app's own account</h1>
+    <p>
+      This page calls the Tasks API as the app itself, with no user involved: the seed's
+      <code>AppAssertionCredentials</code>. The app's identity comes from the metadata server of the
+      Google Cloud runtime it runs on (App Engine, Cloud Run, Cloud Functions, Compute Engine, GKE).
+    </p>
+    <p>
+      No metadata server is configured, so there is nothing to show. On Google Cloud, start the demo
+      with <code>GCE_METADATA_HOST=metadata.google.internal</code>; the local demo (without
+      <code>CLIENT_SECRETS</code>) runs a stand-in of its own.
+    </p>
   </section>`;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The demo (`npm start`): its local Tasks API over HTTP, the whole app in Chromium, and the
- * start command itself.
+ * The demo (`npm start`): its local Tasks API over HTTP (and through `build('tasks', 'v1')`), the
+ * whole app in Chromium (the service-account page included), and the start command itself.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startDemo, type RunningDemo } from '../examples/app.js';
+import { SERVICE_ACCOUNT_EMAIL, startDemo, type RunningDemo } from '../examples/app.js';
+import { clientCredentialsTokenSource } from '../examples/metadata-server.js';
 import { startProvider, type LocalProvider } from '../examples/provider.js';
 import { TASKS_READONLY_SCOPE, TASKS_SCOPE } from '../examples/scopes.js';
 import {
@@ -22,7 +23,17 @@ import {
   startTasksApi,
   type LocalTasksApi,
 } from '../examples/tasks-api.js';
-import { OAuthClient, type Credentials } from '../src/index.node.js';
+import { discoveryUrlAt, type TasksService } from '../examples/tasks-client.js';
+import { build, createMemoryCache, HttpError } from '../src/discovery/index.js';
+import {
+  createAuthorizedFetch,
+  InsufficientScopeError,
+  OAuthClient,
+  TokenManager,
+  type Credentials,
+} from '../src/index.node.js';
+import { AppAssertionCredentials } from '../src/service-account/index.js';
+import { createMemoryStore } from '../src/storage/memory.js';
 import { CookieJar } from './support/provider.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,6 +52,10 @@ const CHROMIUM_ARGS = [
 
 describe('local Tasks API', () => {
   const app = { clientId: 'api-test-app', clientSecret: 'api-test-app-secret-0123456789abcdef' };
+  const service = {
+    clientId: 'api-test-service',
+    clientSecret: 'api-test-service-secret-0123456789abcdef',
+  };
   const redirectUri = 'http://127.0.0.1:9/oauth2callback';
   let provider: LocalProvider;
   let api: LocalTasksApi;
@@ -51,6 +66,7 @@ describe('local Tasks API', () => {
       resourceServers: [
         { clientId: 'tasks-api', clientSecret: 'tasks-api-secret-0123456789abcdef' },
       ],
+      serviceClients: [{ ...service, scopes: [TASKS_SCOPE] }],
     });
     api = await startTasksApi({
       issuer: provider.issuer,
@@ -237,6 +253,74 @@ describe('local Tasks API', () => {
       (await call(alice.accessToken, 'GET', `lists/@default/tasks/${created.id}`)).status,
       200,
     );
+  });
+
+  test("accepts an app's client credentials token, keyed by its client id, apart from every user", async () => {
+    const mint = clientCredentialsTokenSource({
+      tokenEndpoint: `${provider.issuer}/token`,
+      ...service,
+    });
+    const { access_token: token } = await mint([TASKS_SCOPE]);
+    const created = await call(token, 'POST', 'lists/@default/tasks', { title: "the app's" });
+    assert.equal(created.status, 200);
+    const mine = (await (await call(token, 'GET', 'lists/@default/tasks')).json()) as {
+      items: { title: string }[];
+    };
+    assert.deepEqual(
+      mine.items.map((t) => t.title),
+      ["the app's"],
+    );
+    // A user who signs in under the name the app's tasks are kept as sees none of them.
+    const lookalike = await obtain(`app:${service.clientId}`, ['openid', TASKS_SCOPE]);
+    const theirs = (await (
+      await call(lookalike.accessToken, 'GET', 'lists/@default/tasks')
+    ).json()) as { items: unknown[] };
+    assert.deepEqual(theirs.items, []);
+    // An app token without the tasks scope is refused as a user's is.
+    const { access_token: bare } = await mint([]);
+    const refused = await call(bare, 'GET', 'lists/@default/tasks');
+    assert.equal(refused.status, 403);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
+  });
+
+  test("build('tasks','v1'): execute() passes the authorized fetch's InsufficientScopeError through unchanged", async () => {
+    const tasks = await build<TasksService>('tasks', 'v1', {
+      discoveryUrl: discoveryUrlAt(api.origin),
+      cache: createMemoryCache(),
+    });
+    const credentials = await obtain('erin', ['openid', 'email']);
+    const store = createMemoryStore();
+    await store.put('erin', credentials);
+    const http = createAuthorizedFetch({
+      tokens: new TokenManager({ client: client(), store }),
+      key: 'erin',
+      allowedOrigins: [api.origin],
+    });
+    const sent = () =>
+      api.stats.requests.filter((r) => r === 'GET /tasks/v1/users/@me/lists').length;
+    const before = sent();
+    await assert.rejects(tasks.tasklists.list().execute(http), (err: unknown) => {
+      assert.ok(err instanceof InsufficientScopeError, `got ${String(err)}`);
+      assert.ok(!(err instanceof HttpError));
+      assert.equal(err.error, 'insufficient_scope');
+      assert.ok(err.error_description?.split(' ').includes(TASKS_SCOPE));
+      return true;
+    });
+    // Not retried: an error of the client itself would fail the same way again.
+    assert.equal(sent(), before + 1);
+
+    // Without the library's authorized fetch, the same answer is the API's error: HttpError.
+    const bearer = (request: Request) => {
+      const headers = new Headers(request.headers);
+      headers.set('authorization', `Bearer ${credentials.accessToken}`);
+      return fetch(new Request(request, { headers }));
+    };
+    await assert.rejects(tasks.tasklists.list().execute(bearer), (err: unknown) => {
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.status, 403);
+      assert.deepEqual(err.reasons, ['insufficientPermissions']);
+      return true;
+    });
   });
 
   test('refuses an access token once its grant is revoked at the provider', async () => {
@@ -463,6 +547,96 @@ describe('demo app in Chromium', () => {
     },
   );
 
+  test(
+    "the tasks pages call the API through build('tasks','v1'): one discovery fetch, at start",
+    { timeout: 60_000 },
+    async () => {
+      const api = demo.local!.api;
+      // Built when the demo started, before any page was served.
+      assert.equal(api.stats.discoveryFetches, 1);
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        await page.goto(`${origin}/tasks`);
+        await page.getByLabel('Your name').fill('dave');
+        await page.getByRole('button', { name: 'Next' }).click();
+        await page.getByRole('button', { name: 'Allow' }).click();
+        await page.waitForURL(`${origin}/tasks`);
+        await page.getByLabel('New task').fill('water the plants');
+        await page.getByRole('button', { name: 'Add', exact: true }).click();
+        await page.waitForURL(`${origin}/tasks?done=added`);
+        await page.getByRole('button', { name: 'Complete water the plants' }).click();
+        await page.waitForURL(`${origin}/tasks?done=completed`);
+        await page.goto(demo.url);
+        assert.match(await statusOf(page), /Connected as dave@example\.test/);
+      } finally {
+        await context.close();
+      }
+      assert.equal(api.stats.discoveryFetches, 1);
+      const requests = api.stats.requests;
+      const discovery = requests.indexOf(`GET ${DISCOVERY_PATH}`);
+      const firstCall = requests.findIndex((r) => / \/tasks\/v1\//.test(r));
+      assert.ok(discovery >= 0 && discovery < firstCall, requests.join('\n'));
+      // The document's methods, expanded by the discovery client ({tasklist}: @ is %40).
+      assert.ok(requests.includes('GET /tasks/v1/users/@me/lists'), requests.join('\n'));
+      assert.ok(requests.includes('POST /tasks/v1/lists/%40default/tasks'), requests.join('\n'));
+      assert.ok(
+        requests.some((r) => /^PATCH \/tasks\/v1\/lists\/%40default\/tasks\/[\w-]+$/.test(r)),
+        requests.join('\n'),
+      );
+      assert.ok(
+        requests.some((r) => r.startsWith('GET /tasks/v1/lists/%40default/tasks?')),
+        requests.join('\n'),
+      );
+    },
+  );
+
+  test(
+    "the service-account page shows the app's own identity and task list, with no sign-in",
+    { timeout: 60_000 },
+    async () => {
+      const { metadata } = demo.local!;
+      // Something else running as the app (a scheduled job, say) adds a task to the app's list,
+      // with the same metadata server and the app's Tasks service.
+      const job = new AppAssertionCredentials({
+        scopes: [TASKS_SCOPE],
+        env: { GCE_METADATA_HOST: metadata.host },
+      });
+      const tasks = await demo.app.tasksService();
+      await tasks.tasks
+        .insert({ tasklist: '@default' }, { body: { title: 'Send the weekly report' } })
+        .execute(job.authorize({ allowedOrigins: [demo.tasksApi] }));
+
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        const visited: string[] = [];
+        page.on('request', (r) => visited.push(new URL(r.url()).origin));
+        await page.goto(demo.url);
+        await page.getByRole('link', { name: 'Service account' }).click();
+        await page.waitForURL(`${origin}/service-account`);
+        assert.equal(await statusOf(page), 'Running as the app');
+        const facts = await page.locator('dl.facts').innerText();
+        assert.match(facts, new RegExp(SERVICE_ACCOUNT_EMAIL.replaceAll('.', '\\.')));
+        assert.ok(facts.includes(metadata.url), facts);
+        assert.match(facts, new RegExp(TASKS_SCOPE.replaceAll('.', '\\.')));
+        assert.match(facts, /Expires in \d+ min/);
+        // The app's own list: the job's task, none of the users' tasks.
+        assert.deepEqual(await page.locator('li.task .title').allInnerTexts(), [
+          'Send the weekly report',
+        ]);
+        assert.equal(await page.locator('nav a[aria-current=page]').innerText(), 'Service account');
+        assert.ok(!visited.includes(demo.issuer), 'no visit to the sign-in provider');
+        // The job and the app share the metadata server's token: one minted.
+        assert.equal(metadata.mints, 1);
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
   test('refuses a form POST that carries neither Origin nor Sec-Fetch-Site', async () => {
     const res = await fetch(`${origin}/tasks`, {
       method: 'POST',
@@ -571,6 +745,15 @@ describe('demo app against Google (CLIENT_SECRETS)', () => {
         ['email', 'openid', TASKS_SCOPE].sort(),
       );
       assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
+      // No GCE_METADATA_HOST given: the service-account page explains, and contacts nothing.
+      const sa = await realFetch(`${demo.url}service-account`);
+      assert.equal(sa.status, 200);
+      const explained = await sa.text();
+      assert.match(explained, /No service account here/);
+      assert.match(explained, /GCE_METADATA_HOST/);
+      assert.equal(demo.app.credentials, undefined);
+      // Nothing left loopback: not the discovery document (built on first use), not a
+      // metadata server.
       assert.deepEqual(outside, []);
     } finally {
       await demo.close();
