@@ -63,7 +63,9 @@ for (const rotate of [false, true]) {
     t.provider.resetCounts();
     const started = performance.now();
     const results = await Promise.allSettled(
-      Array.from({ length: calls }, () => t.client.refresh(creds.with({ expiresAt: Date.now() - 1000 }))),
+      Array.from({ length: calls }, () =>
+        t.client.refresh(creds.with({ expiresAt: Date.now() - 1000 })),
+      ),
     );
     rows.push([
       'baseline: refresh per call',
@@ -80,7 +82,16 @@ for (const rotate of [false, true]) {
   await t.close();
 }
 
-const header = ['variant', 'round', 'calls', 'token requests', 'failed calls', 'p50 ms', 'p99 ms', 'wall ms'];
+const header = [
+  'variant',
+  'round',
+  'calls',
+  'token requests',
+  'failed calls',
+  'p50 ms',
+  'p99 ms',
+  'wall ms',
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(line(header));

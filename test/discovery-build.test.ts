@@ -598,4 +598,3 @@ describe('the memory cache', () => {
     assert.equal(await cache.get('c'), undefined);
   });
 });
-

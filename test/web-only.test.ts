@@ -28,7 +28,10 @@ describe('the Web-API-only rule', () => {
   });
 
   it('finds the folders it checks', () => {
-    assert.ok(checked.length >= 10, `only ${checked.length} files found under ${WEB_ONLY.join(', ')}`);
+    assert.ok(
+      checked.length >= 10,
+      `only ${checked.length} files found under ${WEB_ONLY.join(', ')}`,
+    );
   });
 
   it('no node: import, no process, no Buffer, no require outside src/adapters', () => {
@@ -38,7 +41,8 @@ describe('the Web-API-only rule', () => {
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/^\s*\/\/.*$/gm, '');
       const rel = relative(root, file);
-      if (/from\s+['"]node:|import\(\s*['"]node:/.test(code)) offenders.push(`${rel}: node: import`);
+      if (/from\s+['"]node:|import\(\s*['"]node:/.test(code))
+        offenders.push(`${rel}: node: import`);
       if (/\bprocess\.(env|argv|exit|cwd)/.test(code)) offenders.push(`${rel}: process`);
       if (/\bBuffer\./.test(code)) offenders.push(`${rel}: Buffer`);
       if (/\brequire\(/.test(code)) offenders.push(`${rel}: require()`);
