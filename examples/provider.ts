@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { openDatabase, type SqliteDb } from './db.js';
 import { html, Html } from './html.js';
 import { listen, readBody } from './net.js';
+import { withoutProviderNotices } from './provider-notices.js';
 import { describeScope, TASKS_READONLY_SCOPE, TASKS_SCOPE } from './scopes.js';
 
 /** A client app registered with the provider (the demo app). */
@@ -526,26 +527,4 @@ function sqliteAdapter(db: SqliteDb) {
       q.revoke.run(this.model, grantId);
     }
   };
-}
-
-// ---- quieter oidc-provider ------------------------------------------------------------------
-
-const PROVIDER_NOTICE = /^(\x1b\[[\d;]*m)?oidc-provider (WARNING|NOTICE):/;
-
-/** Runs `fn` with oidc-provider's start-up notices (unsupported runtime, dev defaults) muted. */
-async function withoutProviderNotices<T>(fn: () => T | Promise<T>): Promise<T> {
-  const { warn, info } = console;
-  const filter =
-    (log: (...args: unknown[]) => void) =>
-    (...args: unknown[]) => {
-      if (!PROVIDER_NOTICE.test(String(args[0]))) log(...args);
-    };
-  console.warn = filter(warn);
-  console.info = filter(info);
-  try {
-    return await fn();
-  } finally {
-    console.warn = warn;
-    console.info = info;
-  }
 }

@@ -34,8 +34,11 @@ export {
 } from './core/token-manager.js';
 export {
   createAuthorizedFetch,
+  createBearerFetch,
   type AuthorizedFetch,
   type AuthorizedFetchOptions,
+  type BearerFetchOptions,
+  type BearerToken,
 } from './core/authorized-fetch.js';
 export {
   jsonCodec,

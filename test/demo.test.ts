@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SERVICE_ACCOUNT_EMAIL, startDemo, type RunningDemo } from '../examples/app.js';
 import { clientCredentialsTokenSource } from '../examples/metadata-server.js';
 import { startProvider, type LocalProvider } from '../examples/provider.js';
@@ -34,19 +34,10 @@ import {
 } from '../src/index.node.js';
 import { AppAssertionCredentials } from '../src/service-account/index.js';
 import { createMemoryStore } from '../src/storage/memory.js';
+import { launchChromium } from './support/browser.js';
 import { CookieJar } from './support/provider.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // ---- the local Tasks API, over HTTP, with real tokens from the local provider ----------------
 
@@ -357,7 +348,7 @@ describe('demo app in Chromium', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'oauthkit-demo-'));
     demo = await startDemo({ port: 0, dataDir, quiet: true });
     origin = new URL(demo.url).origin;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium({ loopbackOnly: false });
   });
   after(async () => {
     await browser?.close();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'libsql';
-import { Credentials } from '../src/core/credentials.js';
 import { CredentialsInvalidError, StoreError } from '../src/core/errors.js';
 import { generateEncryptionKey, reencryptAll } from '../src/storage/encryption.js';
 import {
@@ -13,7 +12,7 @@ import {
   type SqliteOwnTableStoreOptions,
 } from '../src/storage/sqlite-own-table.js';
 import { createPool, createSchema } from './support/databases.js';
-import { storeSuite } from './support/store-suite.js';
+import { storeSuite, testCredentials as creds } from './support/store-suite.js';
 
 const pool = createPool();
 const otherPool = createPool({ max: 4 });
@@ -82,14 +81,6 @@ storeSuite(
   },
   { listing: true },
 );
-
-const creds = (id: string) =>
-  new Credentials({
-    accessToken: `ya29.secret-access-${id}`,
-    refreshToken: `1//secret-refresh-${id}`,
-    expiresAt: Date.UTC(2031, 0, 1),
-    scopes: ['openid'],
-  });
 
 describe('postgres own-table store in an app table with other columns', () => {
   let schema: string;

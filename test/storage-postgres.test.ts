@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { Credentials } from '../src/core/credentials.js';
 import { CredentialsInvalidError, StoreError } from '../src/core/errors.js';
 import { generateEncryptionKey } from '../src/storage/encryption.js';
 import {
@@ -10,7 +9,11 @@ import {
   type PostgresStoreOptions,
 } from '../src/storage/postgres.js';
 import { createPool, createSchema } from './support/databases.js';
-import { storeSuite } from './support/store-suite.js';
+import {
+  storeSuite,
+  testCredentials as creds,
+  shownInLog as shown,
+} from './support/store-suite.js';
 
 const pool = createPool();
 // A second pool: the twin store talks over other connections, as another process would.
@@ -42,20 +45,6 @@ for (const encrypted of [false, true]) {
     { lock: true, listing: true },
   );
 }
-
-const creds = (id: string) =>
-  new Credentials({
-    accessToken: `ya29.secret-access-${id}`,
-    refreshToken: `1//secret-refresh-${id}`,
-    expiresAt: Date.UTC(2031, 0, 1),
-    scopes: ['openid'],
-  });
-
-/** Everything an error would show in a log line: message, stack, enumerable fields, cause. */
-const shown = (err: unknown) => {
-  const e = err as Error & { cause?: Error };
-  return `${e.message}\n${e.stack}\n${JSON.stringify(e)}\n${e.cause?.message}\n${e.cause?.stack}\n${JSON.stringify(e.cause)}`;
-};
 
 describe('postgres store', () => {
   let schema: string;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { Credentials } from '../src/core/credentials.js';
 import { CredentialsInvalidError, StoreError } from '../src/core/errors.js';
 import { generateEncryptionKey } from '../src/storage/encryption.js';
 import {
@@ -11,7 +10,11 @@ import {
   type RedisStoreOptions,
 } from '../src/storage/redis.js';
 import { createRedis, deleteKeys, redisKeys, redisPrefix } from './support/databases.js';
-import { storeSuite } from './support/store-suite.js';
+import {
+  storeSuite,
+  testCredentials as creds,
+  shownInLog as shown,
+} from './support/store-suite.js';
 
 const redis = createRedis();
 const otherRedis = createRedis();
@@ -51,19 +54,6 @@ for (const [label, encrypted, shape] of [
     { lock: true, listing: true },
   );
 }
-
-const creds = (id: string) =>
-  new Credentials({
-    accessToken: `ya29.secret-access-${id}`,
-    refreshToken: `1//secret-refresh-${id}`,
-    expiresAt: Date.UTC(2031, 0, 1),
-    scopes: ['openid'],
-  });
-
-const shown = (err: unknown) => {
-  const e = err as Error & { cause?: Error };
-  return `${e.message}\n${e.stack}\n${JSON.stringify(e)}\n${e.cause?.message}\n${e.cause?.stack}\n${JSON.stringify(e.cause)}`;
-};
 
 describe('redis store', () => {
   let prefix: string;

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'libsql';
-import { Credentials } from '../src/core/credentials.js';
 import { CredentialsInvalidError, StoreError } from '../src/core/errors.js';
 import { createSqliteStore } from '../src/storage/sqlite.js';
 import type { SqliteDatabase, SqliteStatement } from '../src/storage/sqlite.js';
-import { storeSuite } from './support/store-suite.js';
+import { storeSuite, testCredentials as creds } from './support/store-suite.js';
 
 type Db = InstanceType<typeof Database>;
 
@@ -70,14 +69,6 @@ function tableNames(db: Db): string[] {
 function journalMode(db: Db): unknown {
   return (db.prepare('PRAGMA journal_mode').get() as { journal_mode: unknown }).journal_mode;
 }
-
-const creds = (id: string) =>
-  new Credentials({
-    accessToken: `ya29.secret-access-${id}`,
-    refreshToken: `1//secret-refresh-${id}`,
-    expiresAt: Date.UTC(2031, 0, 1),
-    scopes: ['openid'],
-  });
 
 describe('sqlite store', () => {
   let temp: Awaited<ReturnType<typeof tempDatabase>>;

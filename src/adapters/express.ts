@@ -7,6 +7,7 @@ import type {
 } from 'express';
 import { isReauthError } from '../decorator/decorator.js';
 import type { OAuth2Decorator, OAuthContext, RouteOptions } from '../decorator/decorator.js';
+import { isThenable, publicOrigin, requestTarget, toWebRequest } from './node-request.js';
 
 declare global {
   // Express's own way to type what middleware adds to `req` and `res.locals`.
@@ -200,18 +201,8 @@ export function expressOAuth(
   };
 }
 
-function publicOrigin(origin: string | undefined): string {
-  if (origin === undefined) return 'http://localhost';
-  if (typeof origin !== 'string' || !URL.canParse(origin)) {
-    throw new TypeError('"origin" must be an absolute URL such as https://app.example');
-  }
-  return new URL(origin).origin;
-}
-
 function pathOf(req: ExpressRequest): string {
-  const url = req.originalUrl || req.url || '/';
-  // Absolute-form request targets (through some proxies) keep only their path and query.
-  const target = url.startsWith('/') ? url : URL.canParse(url) ? new URL(url).pathname : '/';
+  const target = requestTarget(req.originalUrl || req.url || '/');
   const q = target.indexOf('?');
   return q === -1 ? target : target.slice(0, q);
 }
@@ -220,29 +211,8 @@ function isOAuthPath(decorator: OAuth2Decorator, path: string): boolean {
   return path === decorator.callbackPath || path === decorator.startPath;
 }
 
-/**
- * The Web Request the decorator reads: the configured origin (never `Host`), the path and query
- * as received, the headers; no body (the decorator never reads one).
- */
 function toRequest(req: ExpressRequest, origin: string): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    // HTTP/2 pseudo-headers are not headers.
-    if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
-  const raw = req.originalUrl || req.url || '/';
-  const target = raw.startsWith('/')
-    ? raw
-    : URL.canParse(raw)
-      ? new URL(raw).pathname + new URL(raw).search
-      : '/';
-  // Concatenated, not resolved: a target such as `//evil.example/x` stays a path on our origin.
-  const url = new URL(`${origin}${target}`);
-  // The Fetch API refuses a few methods; the decorator only tells GET/HEAD from the rest.
-  const method = /^(?:CONNECT|TRACE|TRACK)$/i.test(req.method) ? 'POST' : req.method;
-  return new Request(url, { method, headers });
+  return toWebRequest(req, req.originalUrl || req.url || '/', origin);
 }
 
 /** Writes a decorator Response to Express: status, headers, every Set-Cookie, body. */
@@ -255,12 +225,4 @@ async function send(res: ExpressResponse, response: Response): Promise<void> {
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.append('Set-Cookie', cookies);
   res.end(body);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

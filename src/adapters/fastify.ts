@@ -8,6 +8,7 @@ import type {
 } from 'fastify';
 import { isReauthError } from '../decorator/decorator.js';
 import type { OAuth2Decorator, OAuthContext, RouteOptions } from '../decorator/decorator.js';
+import { isThenable, publicOrigin, toWebRequest } from './node-request.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -158,37 +159,8 @@ export const fastifyOAuth: FastifyPluginAsync<FastifyOAuthOptions> = Object.assi
   [Symbol.for('plugin-meta')]: { name: 'oauthkit', fastify: '>=5.0.0' },
 });
 
-function publicOrigin(origin: string | undefined): string {
-  if (origin === undefined) return 'http://localhost';
-  if (typeof origin !== 'string' || !URL.canParse(origin)) {
-    throw new TypeError('"origin" must be an absolute URL such as https://app.example');
-  }
-  return new URL(origin).origin;
-}
-
-/**
- * The Web Request the decorator reads: the configured origin (never `Host`), the path and query
- * as received, the headers; no body (the decorator never reads one).
- */
 function toRequest(request: FastifyRequest, origin: string): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) {
-    // HTTP/2 pseudo-headers are not headers.
-    if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, String(value));
-  }
-  const raw = request.raw.url ?? '/';
-  const target = raw.startsWith('/')
-    ? raw
-    : URL.canParse(raw)
-      ? new URL(raw).pathname + new URL(raw).search
-      : '/';
-  // Concatenated, not resolved: a target such as `//evil.example/x` stays a path on our origin.
-  const url = new URL(`${origin}${target}`);
-  // The Fetch API refuses a few methods; the decorator only tells GET/HEAD from the rest.
-  const method = /^(?:CONNECT|TRACE|TRACK)$/i.test(request.method) ? 'POST' : request.method;
-  return new Request(url, { method, headers });
+  return toWebRequest(request, request.raw.url ?? '/', origin);
 }
 
 /**
@@ -204,12 +176,4 @@ async function prepare(reply: FastifyReply, response: Response): Promise<Buffer 
   });
   for (const cookie of response.headers.getSetCookie()) reply.header('set-cookie', cookie);
   return body;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

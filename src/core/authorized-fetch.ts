@@ -54,6 +54,89 @@ export interface AuthorizedFetchOptions {
 export function createAuthorizedFetch(options: AuthorizedFetchOptions): AuthorizedFetch {
   const { tokens } = options;
   const key = assertStoreKey(options.key);
+
+  // The credentials this client last used: most calls need no store read at all.
+  let current: Credentials | undefined;
+
+  const credentials = async (): Promise<Credentials> => {
+    if (current !== undefined && !tokens.isExpired(current)) return current;
+    current = await tokens.getFresh(key);
+    return current;
+  };
+
+  const authorized = createBearerFetch({
+    getToken: async (rejected) => {
+      current =
+        rejected === undefined
+          ? await credentials()
+          : await tokens.refresh(key, { rejectedAccessToken: rejected });
+      // getFresh() and refresh() only return credentials that have an access token.
+      return { token: current.accessToken as string, tokenType: current.tokenType };
+    },
+    allowedOrigins: options.allowedOrigins,
+    fetch: options.fetch,
+  });
+
+  return Object.assign(authorized, { key, credentials }) as AuthorizedFetch;
+}
+
+/** A token for {@link createBearerFetch} to send. */
+export interface BearerToken {
+  /** The access token. */
+  token: string;
+  /** The `Authorization` scheme; `Bearer` by default. */
+  tokenType?: string | undefined;
+}
+
+/** Options of {@link createBearerFetch}. */
+export interface BearerFetchOptions {
+  /**
+   * Gives the token to send. Called with no argument before each request, and once more with the
+   * token the API refused (a 401), to get a different one.
+   */
+  getToken(rejected?: string): Promise<BearerToken>;
+  /**
+   * The origins the token may be sent to (e.g. `https://www.googleapis.com`). When given, a
+   * request to any other origin is refused before anything is sent.
+   */
+  allowedOrigins?: readonly string[] | undefined;
+  /** The fetch that sends the requests; the global one by default. */
+  fetch?: typeof fetch | undefined;
+  /** Headers every request gets unless it already has them (e.g. a quota project). */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * What a 403 with `error="insufficient_scope"` does: `'throw'` (default) an
+   * {@link InsufficientScopeError}, or `'return'` it like any other response.
+   */
+  insufficientScope?: 'throw' | 'return' | undefined;
+}
+
+/**
+ * Makes a fetch-compatible function that sends each request with `Authorization: <type> <token>`
+ * from `getToken()`, and on a 401 asks for another token once and sends the request again (body
+ * included). The building block of {@link createAuthorizedFetch} and of service-account
+ * credentials' `authorize()`; use it to authorize requests with tokens from anywhere else.
+ *
+ * @param options `getToken`, and optionally `allowedOrigins`, `fetch`, `headers`,
+ *   `insufficientScope`
+ * @returns a fetch-compatible function
+ * @throws {TypeError} naming `allowedOrigins` when an origin in it is not a URL
+ * @throws {OriginNotAllowedError} from a call to an origin outside `allowedOrigins`
+ * @throws {InsufficientScopeError} from a call the API refused with `error="insufficient_scope"`
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ * @example
+ * ```ts
+ * const http = createBearerFetch({
+ *   getToken: async () => ({ token: await myTokenSource() }),
+ *   allowedOrigins: ['https://tasks.googleapis.com'],
+ * });
+ * const res = await http('https://tasks.googleapis.com/tasks/v1/users/@me/lists');
+ * ```
+ */
+export function createBearerFetch(
+  options: BearerFetchOptions,
+): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
+  const { getToken } = options;
   const send = options.fetch ?? ((input: Request) => fetch(input));
   const allowed =
     options.allowedOrigins === undefined
@@ -68,17 +151,13 @@ export function createAuthorizedFetch(options: AuthorizedFetchOptions): Authoriz
             return new URL(o).origin;
           }),
         );
+  const extra = Object.entries(options.headers ?? {});
+  const scopeCheck =
+    options.insufficientScope === 'return'
+      ? (response: Response) => response
+      : (response: Response) => (response.status === 403 ? checkScope(response) : response);
 
-  // The credentials this client last used: most calls need no store read at all.
-  let current: Credentials | undefined;
-
-  const credentials = async (): Promise<Credentials> => {
-    if (current !== undefined && !tokens.isExpired(current)) return current;
-    current = await tokens.getFresh(key);
-    return current;
-  };
-
-  const authorized = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const origin = new URL(request.url).origin;
     if (allowed !== undefined && !allowed.has(origin)) {
@@ -86,11 +165,14 @@ export function createAuthorizedFetch(options: AuthorizedFetchOptions): Authoriz
         `refusing to send an access token to ${origin}: not in allowedOrigins`,
       );
     }
-    // Read the body once so that it can be sent again after a refresh.
+    // Read the body once so that it can be sent again with a new token.
     const body = request.body === null ? undefined : await request.arrayBuffer();
-    const attempt = (creds: Credentials): Promise<Response> => {
+    const attempt = ({ token, tokenType }: BearerToken): Promise<Response> => {
       const headers = new Headers(request.headers);
-      headers.set('authorization', `${creds.tokenType} ${creds.accessToken}`);
+      for (const [name, value] of extra) {
+        if (!headers.has(name)) headers.set(name, value);
+      }
+      headers.set('authorization', `${tokenType ?? 'Bearer'} ${token}`);
       return send(
         new Request(request.url, {
           method: request.method,
@@ -102,18 +184,14 @@ export function createAuthorizedFetch(options: AuthorizedFetchOptions): Authoriz
       );
     };
 
-    const first = await credentials();
+    const first = await getToken();
     const response = await attempt(first);
-    if (response.status === 403) return checkScope(response);
-    if (response.status !== 401) return response;
-    // The API refused a token we thought valid (revoked early, clock skew): one refresh, one retry.
+    if (response.status !== 401) return scopeCheck(response);
+    // The API refused a token we thought valid (revoked early, clock skew): one new token, one
+    // retry.
     await response.body?.cancel();
-    current = await tokens.refresh(key, { rejectedAccessToken: first.accessToken });
-    const retried = await attempt(current);
-    return retried.status === 403 ? checkScope(retried) : retried;
+    return scopeCheck(await attempt(await getToken(first.token)));
   };
-
-  return Object.assign(authorized, { key, credentials }) as AuthorizedFetch;
 }
 
 /**

@@ -9,6 +9,11 @@ import {
 } from '../storage/postgres-common.js';
 import type { SqliteDatabase, SqliteStatement } from '../storage/sqlite.js';
 import {
+  checkSqliteDatabase,
+  quoteSqliteIdentifier,
+  sqliteAttempt,
+} from '../storage/sqlite-common.js';
+import {
   checkFlowSecrets,
   createFlowRecordMac,
   type FlowRecordMac,
@@ -147,23 +152,9 @@ export function createPostgresFlowStore(options: PostgresFlowStoreOptions): SqlF
  * ```
  */
 export function createSqliteFlowStore(options: SqliteFlowStoreOptions): SqlFlowStore {
-  const db = options?.database;
-  if (
-    db === null ||
-    typeof db !== 'object' ||
-    typeof db.prepare !== 'function' ||
-    typeof db.exec !== 'function'
-  ) {
-    throw new TypeError('"database" must be an open better-sqlite3 or libsql Database');
-  }
+  const db = checkSqliteDatabase(options?.database);
   const mac = createFlowRecordMac(checkFlowSecrets(options.secret));
-  const table = options.table ?? 'oauthkit_flows';
-  if (typeof table !== 'string' || !/^(?!sqlite_)[A-Za-z_][A-Za-z0-9_]{0,63}$/i.test(table)) {
-    throw new TypeError(
-      '"table" must be 1-64 letters, digits or "_", not starting with a digit or "sqlite_"',
-    );
-  }
-  const t = `"${table}"`;
+  const t = quoteSqliteIdentifier('table', options.table ?? 'oauthkit_flows');
   const name = 'sqlite flow store';
   let statements:
     { insert: SqliteStatement; take: SqliteStatement; purge: SqliteStatement } | undefined;
@@ -183,13 +174,7 @@ export function createSqliteFlowStore(options: SqliteFlowStoreOptions): SqlFlowS
     }
     return statements;
   };
-  const attempt = <T>(what: string, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (cause) {
-      throw new StoreError(`${name}: ${what} ${t} failed`, { cause: safeCause(cause) });
-    }
-  };
+  const attempt = sqliteAttempt(name, t);
   return sqlFlowStore(mac, options, {
     insert: async (id, text, expiresAt) => {
       const { insert } = prepared();

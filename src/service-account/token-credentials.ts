@@ -1,6 +1,6 @@
-import type { AuthorizedFetch } from '../core/authorized-fetch.js';
+import { createBearerFetch, type AuthorizedFetch } from '../core/authorized-fetch.js';
 import { Credentials } from '../core/credentials.js';
-import { OAuthKitError, OriginNotAllowedError, TransientError } from '../core/errors.js';
+import { OAuthKitError, TransientError } from '../core/errors.js';
 
 /**
  * How long before its expiry a service-account token is replaced: 5 minutes, as Google's own
@@ -333,46 +333,16 @@ export abstract class TokenCredentials {
    * ```
    */
   authorize(options: AuthorizeOptions = {}): AuthorizedFetch {
-    const send = options.fetch ?? ((input: Request) => fetch(input));
-    const allowed = parseOrigins(options.allowedOrigins);
-    const extra = this.extraHeaders();
-
-    const authorized = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-      const request = new Request(input, init);
-      const origin = new URL(request.url).origin;
-      if (allowed !== undefined && !allowed.has(origin)) {
-        throw new OriginNotAllowedError(
-          `refusing to send an access token to ${origin}: not in allowedOrigins`,
-        );
-      }
-      // Read the body once so that it can be sent again after a renewal.
-      const body = request.body === null ? undefined : await request.arrayBuffer();
-      const attempt = (token: string): Promise<Response> => {
-        const headers = new Headers(request.headers);
-        for (const [name, value] of Object.entries(extra)) {
-          if (!headers.has(name)) headers.set(name, value);
-        }
-        headers.set('authorization', `Bearer ${token}`);
-        return send(
-          new Request(request.url, {
-            method: request.method,
-            headers,
-            body,
-            redirect: request.redirect,
-            signal: request.signal,
-          }),
-        );
-      };
-
-      const first = await this.#get(undefined, false);
-      const response = await attempt(first.token);
-      if (response.status !== 401) return response;
-      // The API refused a token we thought good (revoked early, clock skew): one new token, one
-      // retry. Concurrent 401s for the same token share one renewal.
-      await response.body?.cancel();
-      const second = await this.#get(first.token, false);
-      return attempt(second.token);
-    };
+    const authorized = createBearerFetch({
+      // Concurrent 401s for the same token share one renewal.
+      getToken: async (rejected) => ({ token: (await this.#get(rejected, false)).token }),
+      allowedOrigins: options.allowedOrigins,
+      fetch: options.fetch,
+      headers: this.extraHeaders(),
+      // A service account's scopes are fixed by its configuration, not asked of a user: its 403s
+      // reach the caller as they are.
+      insufficientScope: 'return',
+    });
 
     return Object.assign(authorized, {
       key: this.key,
@@ -467,16 +437,4 @@ export function nonNegative(value: unknown, name: string, fallback: number): num
     throw new TypeError(`"${name}" must be a non-negative number`);
   }
   return value;
-}
-
-function parseOrigins(origins: readonly string[] | undefined): Set<string> | undefined {
-  if (origins === undefined) return undefined;
-  return new Set(
-    origins.map((o) => {
-      if (typeof o !== 'string' || !URL.canParse(o)) {
-        throw new TypeError(`"allowedOrigins" contains an invalid origin: ${JSON.stringify(o)}`);
-      }
-      return new URL(o).origin;
-    }),
-  );
 }

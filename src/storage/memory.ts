@@ -1,7 +1,6 @@
-import type { Credentials } from '../core/credentials.js';
-import { OAuthKitError, StoreError } from '../core/errors.js';
 import { assertStoreKey, jsonCodec } from '../core/store.js';
 import type { CredentialStore, CredentialsCodec } from '../core/store.js';
+import { textStore } from './text-store.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -39,43 +38,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): CredentialS
   const entries = new Map<string, string>();
 
   return {
-    async get(key: string): Promise<Credentials | undefined> {
-      assertStoreKey(key);
-      const text = entries.get(key);
-      if (text === undefined) return undefined;
-      try {
-        return await codec.decode(key, text);
-      } catch (cause) {
-        throw codecFailure('decode', cause);
-      }
-    },
-
-    async put(key: string, credentials: Credentials): Promise<void> {
-      assertStoreKey(key);
-      let text: string;
-      try {
-        text = await codec.encode(key, credentials);
-      } catch (cause) {
-        throw codecFailure('encode', cause);
-      }
-      if (typeof text !== 'string') {
-        throw new StoreError("memory store: the codec's encode() did not return a string");
-      }
-      entries.set(key, text);
-    },
+    ...textStore('memory store', codec, {
+      readText: async (key) => {
+        assertStoreKey(key);
+        return entries.get(key);
+      },
+      writeText: async (key, text) => {
+        entries.set(key, text);
+      },
+    }),
 
     async delete(key: string): Promise<void> {
       assertStoreKey(key);
       entries.delete(key);
     },
   };
-}
-
-/**
- * A codec's own errors (`CredentialsInvalidError` for text it cannot read) pass through; anything
- * else (a bug, an unreachable key service) is a store failure, not a verdict on the credentials.
- */
-function codecFailure(step: 'encode' | 'decode', cause: unknown): unknown {
-  if (cause instanceof OAuthKitError) return cause;
-  return new StoreError(`memory store: the codec's ${step}() failed`, { cause });
 }

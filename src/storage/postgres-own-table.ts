@@ -1,9 +1,8 @@
-import type { Credentials } from '../core/credentials.js';
 import { StoreError } from '../core/errors.js';
 import { assertStoreKey } from '../core/store.js';
 import type { ListableCredentialStore } from './capabilities.js';
 import { columnText } from './credentials-column.js';
-import { codecFailure, safeCause } from './driver-errors.js';
+import { safeCause } from './driver-errors.js';
 import { storeCodec, type StoreCodecOptions } from './encryption.js';
 import { checkLockArguments, optionalDuration, withLease } from './lease.js';
 import {
@@ -14,6 +13,7 @@ import {
   toRunQuery,
   type PostgresClient,
 } from './postgres-common.js';
+import { textStore } from './text-store.js';
 
 export type { PgQueryable, PostgresClient, PostgresJsSql } from './postgres-common.js';
 
@@ -151,37 +151,21 @@ export function createPostgresOwnTableStore(
   const store: PostgresOwnTableStore = {
     codec,
 
-    async get(key: string): Promise<Credentials | undefined> {
-      const text = await readText(key);
-      if (text === undefined) return undefined;
-      try {
-        return await codec.decode(key, text);
-      } catch (cause) {
-        throw codecFailure(NAME, 'decode', cause);
-      }
-    },
-
-    async put(key: string, credentials: Credentials): Promise<void> {
-      assertStoreKey(key);
-      let text: string;
-      try {
-        text = await codec.encode(key, credentials);
-      } catch (cause) {
-        throw codecFailure(NAME, 'encode', cause);
-      }
-      if (typeof text !== 'string') {
-        throw new StoreError(`${NAME}: the codec's encode() did not return a string`);
-      }
-      const rows = await query('writing to', options.createMissingRows ? sql.upsert : sql.update, [
-        key,
-        text,
-      ]);
-      if (rows.length === 0) {
-        throw new StoreError(
-          `${NAME}: no row of ${t} has this ${k}; create the row first, or set createMissingRows`,
+    ...textStore(NAME, codec, {
+      readText,
+      writeText: async (key, text) => {
+        const rows = await query(
+          'writing to',
+          options.createMissingRows ? sql.upsert : sql.update,
+          [key, text],
         );
-      }
-    },
+        if (rows.length === 0) {
+          throw new StoreError(
+            `${NAME}: no row of ${t} has this ${k}; create the row first, or set createMissingRows`,
+          );
+        }
+      },
+    }),
 
     async delete(key: string): Promise<void> {
       assertStoreKey(key);

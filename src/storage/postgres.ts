@@ -1,8 +1,7 @@
-import type { Credentials } from '../core/credentials.js';
 import { CredentialsInvalidError, StoreError } from '../core/errors.js';
 import { assertStoreKey } from '../core/store.js';
 import type { ListableCredentialStore } from './capabilities.js';
-import { codecFailure, safeCause } from './driver-errors.js';
+import { safeCause } from './driver-errors.js';
 import { storeCodec, type StoreCodecOptions } from './encryption.js';
 import { checkLockArguments, optionalDuration, withLease } from './lease.js';
 import {
@@ -14,6 +13,7 @@ import {
   type PostgresClient,
   type RunQuery,
 } from './postgres-common.js';
+import { textStore } from './text-store.js';
 
 export type {
   PgQueryable,
@@ -204,29 +204,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     migrate: ready,
 
-    async get(key: string): Promise<Credentials | undefined> {
-      const text = await readText(key);
-      if (text === undefined) return undefined;
-      try {
-        return await codec.decode(key, text);
-      } catch (cause) {
-        throw codecFailure(NAME, 'decode', cause);
-      }
-    },
-
-    async put(key: string, credentials: Credentials): Promise<void> {
-      assertStoreKey(key);
-      let text: string;
-      try {
-        text = await codec.encode(key, credentials);
-      } catch (cause) {
-        throw codecFailure(NAME, 'encode', cause);
-      }
-      if (typeof text !== 'string') {
-        throw new StoreError(`${NAME}: the codec's encode() did not return a string`);
-      }
-      await query('writing to', sql.put, [key, text]);
-    },
+    ...textStore(NAME, codec, {
+      readText,
+      writeText: async (key, text) => {
+        await query('writing to', sql.put, [key, text]);
+      },
+    }),
 
     async delete(key: string): Promise<void> {
       assertStoreKey(key);

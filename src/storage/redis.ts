@@ -1,8 +1,6 @@
-import type { Credentials } from '../core/credentials.js';
 import { CredentialsInvalidError, StoreError } from '../core/errors.js';
 import { assertStoreKey } from '../core/store.js';
 import type { ListableCredentialStore } from './capabilities.js';
-import { codecFailure } from './driver-errors.js';
 import { storeCodec, type StoreCodecOptions } from './encryption.js';
 import { checkLockArguments, optionalDuration, withLease } from './lease.js';
 import {
@@ -13,6 +11,7 @@ import {
   toRedisCommand,
   type RedisClient,
 } from './redis-common.js';
+import { textStore } from './text-store.js';
 
 export type { IoRedisLike, NodeRedisLike, RedisClient } from './redis-common.js';
 export type { ListableCredentialStore, LockingCredentialStore } from './capabilities.js';
@@ -111,29 +110,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   return {
     codec,
 
-    async get(key: string): Promise<Credentials | undefined> {
-      const text = await readText(key);
-      if (text === undefined) return undefined;
-      try {
-        return await codec.decode(key, text);
-      } catch (cause) {
-        throw codecFailure(NAME, 'decode', cause);
-      }
-    },
-
-    async put(key: string, credentials: Credentials): Promise<void> {
-      assertStoreKey(key);
-      let text: string;
-      try {
-        text = await codec.encode(key, credentials);
-      } catch (cause) {
-        throw codecFailure(NAME, 'encode', cause);
-      }
-      if (typeof text !== 'string') {
-        throw new StoreError(`${NAME}: the codec's encode() did not return a string`);
-      }
-      await command('SET', ['SET', credKey(key), text]);
-    },
+    ...textStore(NAME, codec, {
+      readText,
+      writeText: async (key, text) => {
+        await command('SET', ['SET', credKey(key), text]);
+      },
+    }),
 
     async delete(key: string): Promise<void> {
       assertStoreKey(key);

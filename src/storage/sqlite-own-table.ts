@@ -1,11 +1,12 @@
-import type { Credentials } from '../core/credentials.js';
 import { StoreError } from '../core/errors.js';
 import { assertStoreKey } from '../core/store.js';
 import type { ListableCredentialStore } from './capabilities.js';
 import { columnText } from './credentials-column.js';
-import { codecFailure, safeCause } from './driver-errors.js';
+import { safeCause } from './driver-errors.js';
 import { storeCodec, type StoreCodecOptions } from './encryption.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite.js';
+import { checkSqliteDatabase, quoteSqliteIdentifier, sqliteAttempt } from './sqlite-common.js';
+import { textStore } from './text-store.js';
 
 export type { SqliteDatabase, SqliteStatement } from './sqlite.js';
 
@@ -32,7 +33,6 @@ export interface SqliteOwnTableStore extends ListableCredentialStore {}
 
 const NAME = 'sqlite own-table store';
 const PAGE = 500;
-const IDENTIFIER = /^(?!sqlite_)[A-Za-z_][A-Za-z0-9_]{0,63}$/i;
 
 interface Statements {
   get: SqliteStatement;
@@ -71,26 +71,10 @@ interface Statements {
 export function createSqliteOwnTableStore(
   options: SqliteOwnTableStoreOptions,
 ): SqliteOwnTableStore {
-  const db = options?.database;
-  if (
-    db === null ||
-    typeof db !== 'object' ||
-    typeof db.prepare !== 'function' ||
-    typeof db.exec !== 'function'
-  ) {
-    throw new TypeError('"database" must be an open better-sqlite3 or libsql Database');
-  }
-  const quote = (name: string, value: unknown) => {
-    if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
-      throw new TypeError(
-        `"${name}" must be 1-64 letters, digits or "_", not starting with a digit or "sqlite_"`,
-      );
-    }
-    return `"${value}"`;
-  };
-  const t = quote('table', options.table);
-  const k = quote('keyColumn', options.keyColumn);
-  const c = quote('credentialsColumn', options.credentialsColumn);
+  const db = checkSqliteDatabase(options?.database);
+  const t = quoteSqliteIdentifier('table', options.table);
+  const k = quoteSqliteIdentifier('keyColumn', options.keyColumn);
+  const c = quoteSqliteIdentifier('credentialsColumn', options.credentialsColumn);
   if (k === c) throw new TypeError('"credentialsColumn" must differ from "keyColumn"');
   const codec = storeCodec(options);
 
@@ -125,13 +109,7 @@ export function createSqliteOwnTableStore(
     }
     return statements;
   };
-  const attempt = <T>(what: string, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (cause) {
-      throw new StoreError(`${NAME}: ${what} ${t} failed`, { cause: safeCause(cause) });
-    }
-  };
+  const attempt = sqliteAttempt(NAME, t);
   const all = (stmt: Statements['firstKeys'], params: unknown[]): { key: unknown }[] => {
     if (typeof stmt.all !== 'function') {
       throw new TypeError('"database" must give statements an all() method to list keys');
@@ -149,35 +127,20 @@ export function createSqliteOwnTableStore(
   return {
     codec,
 
-    async get(key: string): Promise<Credentials | undefined> {
-      const text = await readText(key);
-      if (text === undefined) return undefined;
-      try {
-        return await codec.decode(key, text);
-      } catch (cause) {
-        throw codecFailure(NAME, 'decode', cause);
-      }
-    },
-
-    async put(key: string, credentials: Credentials): Promise<void> {
-      assertStoreKey(key);
-      const stmt = prepared().put;
-      let text: string;
-      try {
-        text = await codec.encode(key, credentials);
-      } catch (cause) {
-        throw codecFailure(NAME, 'encode', cause);
-      }
-      if (typeof text !== 'string') {
-        throw new StoreError(`${NAME}: the codec's encode() did not return a string`);
-      }
-      const row = attempt('writing to', () => stmt.get(key, text));
-      if (row === undefined) {
-        throw new StoreError(
-          `${NAME}: no row of ${t} has this ${k}; create the row first, or set createMissingRows`,
-        );
-      }
-    },
+    ...textStore(NAME, codec, {
+      readText,
+      // Statements are prepared before the codec runs, so a missing table is reported first.
+      beforeEncode: prepared,
+      writeText: async (key, text) => {
+        const stmt = prepared().put;
+        const row = attempt('writing to', () => stmt.get(key, text));
+        if (row === undefined) {
+          throw new StoreError(
+            `${NAME}: no row of ${t} has this ${k}; create the row first, or set createMissingRows`,
+          );
+        }
+      },
+    }),
 
     async delete(key: string): Promise<void> {
       assertStoreKey(key);

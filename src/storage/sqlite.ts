@@ -1,7 +1,8 @@
-import type { Credentials } from '../core/credentials.js';
-import { CredentialsInvalidError, OAuthKitError, StoreError } from '../core/errors.js';
+import { CredentialsInvalidError, StoreError } from '../core/errors.js';
 import { assertStoreKey, jsonCodec } from '../core/store.js';
 import type { CredentialStore, CredentialsCodec } from '../core/store.js';
+import { checkSqliteDatabase, quoteSqliteIdentifier } from './sqlite-common.js';
+import { textStore } from './text-store.js';
 
 /**
  * A prepared statement, as `better-sqlite3` and `libsql` both provide it. Only the methods this
@@ -48,7 +49,7 @@ export interface SqliteStoreOptions {
 }
 
 const DEFAULT_TABLE = 'oauthkit_credentials';
-const SAFE_IDENTIFIER = /^(?!sqlite_)[A-Za-z_][A-Za-z0-9_]{0,63}$/i;
+const NAME = 'sqlite store';
 
 interface Statements {
   get: SqliteStatement;
@@ -86,24 +87,10 @@ interface Statements {
  * ```
  */
 export function createSqliteStore(options: SqliteStoreOptions): CredentialStore {
-  const db = options?.database;
-  if (
-    db === null ||
-    typeof db !== 'object' ||
-    typeof db.prepare !== 'function' ||
-    typeof db.exec !== 'function'
-  ) {
-    throw new TypeError('"database" must be an open better-sqlite3 or libsql Database');
-  }
-  const table = options.table ?? DEFAULT_TABLE;
-  if (typeof table !== 'string' || !SAFE_IDENTIFIER.test(table)) {
-    throw new TypeError(
-      '"table" must be 1-64 letters, digits or "_", not starting with a digit or "sqlite_"',
-    );
-  }
+  const db = checkSqliteDatabase(options?.database);
+  const quoted = quoteSqliteIdentifier('table', options.table ?? DEFAULT_TABLE);
   const codec = options.codec ?? jsonCodec;
   const wal = options.wal !== false && db.memory !== true && db.name !== ':memory:';
-  const quoted = `"${table}"`;
 
   let statements: Statements | undefined;
 
@@ -143,49 +130,38 @@ export function createSqliteStore(options: SqliteStoreOptions): CredentialStore 
   }
 
   return {
-    async get(key: string): Promise<Credentials | undefined> {
-      assertStoreKey(key);
-      const stmt = prepared().get;
-      let row: unknown;
-      try {
-        row = stmt.get(key);
-      } catch (cause) {
-        throw new StoreError(`sqlite store: reading from ${quoted} failed`, { cause });
-      }
-      if (row === undefined || row === null) return undefined;
-      const text = (row as { value?: unknown }).value;
-      if (typeof text !== 'string') {
-        throw new CredentialsInvalidError(
-          `sqlite store: the stored value in ${quoted} is not text`,
-        );
-      }
-      try {
-        return await codec.decode(key, text);
-      } catch (cause) {
-        throw codecFailure('decode', cause);
-      }
-    },
-
-    async put(key: string, credentials: Credentials): Promise<void> {
-      assertStoreKey(key);
-      const stmt = prepared().put;
-      let text: string;
-      try {
-        text = await codec.encode(key, credentials);
-      } catch (cause) {
-        throw codecFailure('encode', cause);
-      }
-      if (typeof text !== 'string') {
-        throw new StoreError("sqlite store: the codec's encode() did not return a string");
-      }
-      try {
-        stmt.run(key, text, Date.now());
-      } catch (cause) {
-        // The message names the table only: the text bound here holds the tokens. SQLite's own
-        // messages (kept in `cause`) name tables and columns, not bound values.
-        throw new StoreError(`sqlite store: writing to ${quoted} failed`, { cause });
-      }
-    },
+    ...textStore(NAME, codec, {
+      async readText(key) {
+        assertStoreKey(key);
+        const stmt = prepared().get;
+        let row: unknown;
+        try {
+          row = stmt.get(key);
+        } catch (cause) {
+          throw new StoreError(`sqlite store: reading from ${quoted} failed`, { cause });
+        }
+        if (row === undefined || row === null) return undefined;
+        const text = (row as { value?: unknown }).value;
+        if (typeof text !== 'string') {
+          throw new CredentialsInvalidError(
+            `sqlite store: the stored value in ${quoted} is not text`,
+          );
+        }
+        return text;
+      },
+      // Setup failures are reported before the codec runs.
+      beforeEncode: prepared,
+      async writeText(key, text) {
+        const stmt = prepared().put;
+        try {
+          stmt.run(key, text, Date.now());
+        } catch (cause) {
+          // The message names the table only: the text bound here holds the tokens. SQLite's own
+          // messages (kept in `cause`) name tables and columns, not bound values.
+          throw new StoreError(`sqlite store: writing to ${quoted} failed`, { cause });
+        }
+      },
+    }),
 
     async delete(key: string): Promise<void> {
       assertStoreKey(key);
@@ -197,13 +173,4 @@ export function createSqliteStore(options: SqliteStoreOptions): CredentialStore 
       }
     },
   };
-}
-
-/**
- * A codec's own errors (`CredentialsInvalidError` for text it cannot read) pass through; anything
- * else (a bug, an unreachable key service) is a store failure, not a verdict on the credentials.
- */
-function codecFailure(step: 'encode' | 'decode', cause: unknown): unknown {
-  if (cause instanceof OAuthKitError) return cause;
-  return new StoreError(`sqlite store: the codec's ${step}() failed`, { cause });
 }

@@ -3,23 +3,29 @@ import { chromium, type Browser, type Page, type Request as PwRequest } from 'pl
 /** Debian's Chromium (`apt-get install chromium`); playwright-core downloads nothing. */
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-/** Launches headless Chromium, one per test file; give each test `browser.newContext()`. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // No internet here: the provider's dev pages import a web font; fail that at once.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+/** Chromium's flags for these tests: headless, no sandbox (containers), nothing in the background. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Launches headless Chromium, one per test file; give each test `browser.newContext()`.
+ *
+ * @param options `loopbackOnly: false` to let host names resolve (default: only 127.0.0.1 does)
+ */
+export function launchChromium(options: { loopbackOnly?: boolean } = {}): Promise<Browser> {
+  const args = [...CHROMIUM_ARGS];
+  // No internet here: the provider's dev pages import a web font; fail that at once.
+  if (options.loopbackOnly !== false)
+    args.push('--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1');
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args });
 }
 
 /** Records the page's top-level navigations, redirects included (one entry per hop). */

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withoutProviderNotices } from '../../examples/provider-notices.js';
 
 export interface TestClient {
   client_id: string;
@@ -208,26 +209,6 @@ function configuration(opts: TestProviderOptions) {
 
 async function sameClient(_ctx: unknown, client: any, token: any) {
   return token.clientId === client.clientId;
-}
-
-const PROVIDER_NOTICE = /^(\x1b\[[\d;]*m)?oidc-provider (WARNING|NOTICE):/;
-
-/** Runs `fn` with oidc-provider's console warnings (unsupported runtime, dev-only defaults) muted. */
-async function withoutProviderNotices<T>(fn: () => T | Promise<T>): Promise<T> {
-  const { warn, info } = console;
-  const filter =
-    (log: (...args: unknown[]) => void) =>
-    (...args: unknown[]) => {
-      if (!PROVIDER_NOTICE.test(String(args[0]))) log(...args);
-    };
-  console.warn = filter(warn);
-  console.info = filter(info);
-  try {
-    return await fn();
-  } finally {
-    console.warn = warn;
-    console.info = info;
-  }
 }
 
 async function authorize(

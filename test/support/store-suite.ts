@@ -521,3 +521,22 @@ function fullCredentials(id: string): Credentials {
     invalid: true,
   });
 }
+
+/**
+ * Credentials whose tokens are easy to spot (`ya29.secret-access-<id>`), for tests that check
+ * what a store wrote and that no token leaks into an error.
+ */
+export function testCredentials(id: string): Credentials {
+  return new Credentials({
+    accessToken: `ya29.secret-access-${id}`,
+    refreshToken: `1//secret-refresh-${id}`,
+    expiresAt: Date.UTC(2031, 0, 1),
+    scopes: ['openid'],
+  });
+}
+
+/** Everything an error would show in a log line: message, stack, enumerable fields, cause. */
+export function shownInLog(err: unknown): string {
+  const e = err as Error & { cause?: Error };
+  return `${e.message}\n${e.stack}\n${JSON.stringify(e)}\n${e.cause?.message}\n${e.cause?.stack}\n${JSON.stringify(e.cause)}`;
+}
