@@ -465,6 +465,27 @@ describe('a misconfigured decorator', () => {
   });
 });
 
+describe('asyncContext: false', () => {
+  it('the handler’s oauth argument works; decorator.hasCredentials() says to use it', async () => {
+    const decorator = new OAuth2Decorator({
+      clientId: 'c',
+      scopes: ['openid'],
+      baseUrl: 'https://app.example',
+      secret: SECRET,
+      storage: createMemoryStore(),
+      asyncContext: false,
+    });
+    const page = decorator.oauthAware(async (_request, oauth) => {
+      assert.throws(
+        () => decorator.hasCredentials(),
+        /asyncContext is off: use the handler's oauth argument/,
+      );
+      return new Response(String(oauth.hasCredentials()));
+    });
+    assert.equal(await (await page(new Request('https://app.example/'))).text(), 'false');
+  });
+});
+
 describe('stored credentials that cannot be read', () => {
   let app: DecoratorApp;
   before(async () => {
