@@ -460,21 +460,8 @@ export class OAuthClient {
     );
   }
 
-  async #tokenRequest(send: () => Promise<Response>): Promise<Response> {
-    try {
-      return await send();
-    } catch (cause) {
-      if (cause instanceof OAuthKitError) throw cause;
-      const timeout =
-        cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-      throw new TransientError(
-        timeout
-          ? 'the token endpoint did not answer in time'
-          : 'could not reach the token endpoint',
-        {},
-        { cause: safeCause(cause) },
-      );
-    }
+  #tokenRequest(send: () => Promise<Response>): Promise<Response> {
+    return sendTokenRequest(send);
   }
 
   async #processTokenResponse(
@@ -529,6 +516,38 @@ export class OAuthClient {
         `the ID token failed verification: ${cause instanceof Error ? cause.message : 'unknown'}`,
       );
     }
+  }
+}
+
+/**
+ * Sends a token request, turning a network failure or a timeout into a {@link TransientError}
+ * (nothing about the grant can be concluded from either).
+ *
+ * @param send makes the request (an oauth4webapi request function with a timeout signal)
+ * @param where the endpoint and timeout, to name them in the message
+ * @returns the response, whatever its status
+ * @throws {TransientError} when no response came
+ */
+export async function sendTokenRequest(
+  send: () => Promise<Response>,
+  where: { endpoint?: string | undefined; timeoutMs?: number | undefined } = {},
+): Promise<Response> {
+  try {
+    return await send();
+  } catch (cause) {
+    if (cause instanceof OAuthKitError) throw cause;
+    const timeout =
+      cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+    const endpoint = where.endpoint ? `the token endpoint ${where.endpoint}` : 'the token endpoint';
+    throw new TransientError(
+      timeout
+        ? where.timeoutMs !== undefined
+          ? `${endpoint} did not answer within ${where.timeoutMs} ms`
+          : `${endpoint} did not answer in time`
+        : `could not reach ${endpoint}`,
+      {},
+      { cause: timeout ? undefined : safeCause(cause) },
+    );
   }
 }
 

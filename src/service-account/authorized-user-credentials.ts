@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
-import { classifyTokenError } from '../core/client.js';
-import { ConfigurationError, GrantRevokedError, TransientError } from '../core/errors.js';
+import { classifyTokenError, sendTokenRequest } from '../core/client.js';
+import { ConfigurationError, GrantRevokedError } from '../core/errors.js';
 import { requestOptions } from '../core/provider.js';
 import { checkTokenUri, parseCredentialsFile, type AuthorizedUserFile } from './key-file.js';
 import {
@@ -103,26 +103,17 @@ export class AuthorizedUserCredentials extends TokenCredentials {
     const timeoutMs = options.timeoutMs ?? 10_000;
     return withRetry(options.retries ?? 1, options.sleep ?? defaultSleep, async () => {
       const started = this.now();
-      let response: Response;
-      try {
-        response = await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          oauth.ClientSecretPost(this.#clientSecret),
-          this.#refreshToken,
-          { signal: AbortSignal.timeout(timeoutMs), ...requestOptions(options) },
-        );
-      } catch (cause) {
-        const timeout =
-          cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-        throw new TransientError(
-          timeout
-            ? `the token endpoint ${this.tokenUri} did not answer within ${timeoutMs} ms`
-            : `could not reach the token endpoint ${this.tokenUri}`,
-          {},
-          { cause: timeout ? undefined : cause },
-        );
-      }
+      const response = await sendTokenRequest(
+        () =>
+          oauth.refreshTokenGrantRequest(
+            as,
+            client,
+            oauth.ClientSecretPost(this.#clientSecret),
+            this.#refreshToken,
+            { signal: AbortSignal.timeout(timeoutMs), ...requestOptions(options) },
+          ),
+        { endpoint: this.tokenUri, timeoutMs },
+      );
       let result: oauth.TokenEndpointResponse;
       try {
         result = await oauth.processRefreshTokenResponse(as, client, response);

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
-import { classifyTokenError } from '../core/client.js';
-import { ConfigurationError, TransientError } from '../core/errors.js';
+import { classifyTokenError, sendTokenRequest } from '../core/client.js';
+import { ConfigurationError } from '../core/errors.js';
 import { requestOptions } from '../core/provider.js';
 import {
   createBearerAssertion,
@@ -321,27 +321,18 @@ export class ServiceAccountCredentials extends TokenCredentials {
         subject: this.subject,
         nowSec: Math.floor(started / 1000),
       });
-      let response: Response;
-      try {
-        response = await oauth.genericTokenEndpointRequest(
-          as,
-          client,
-          noClientAuth,
-          JWT_BEARER_GRANT_TYPE,
-          { assertion },
-          { signal: AbortSignal.timeout(timeoutMs), ...requestOptions(options) },
-        );
-      } catch (cause) {
-        const timeout =
-          cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-        throw new TransientError(
-          timeout
-            ? `the token endpoint ${this.tokenUri} did not answer within ${timeoutMs} ms`
-            : `could not reach the token endpoint ${this.tokenUri}`,
-          {},
-          { cause: timeout ? undefined : cause },
-        );
-      }
+      const response = await sendTokenRequest(
+        () =>
+          oauth.genericTokenEndpointRequest(
+            as,
+            client,
+            noClientAuth,
+            JWT_BEARER_GRANT_TYPE,
+            { assertion },
+            { signal: AbortSignal.timeout(timeoutMs), ...requestOptions(options) },
+          ),
+        { endpoint: this.tokenUri, timeoutMs },
+      );
       let result: oauth.TokenEndpointResponse;
       try {
         result = await oauth.processGenericTokenEndpointResponse(as, client, response);
