@@ -45,6 +45,15 @@ describe('Credentials', () => {
     assert.equal(c.hasScopes(['a', 'c']), false);
   });
 
+  it('hasScopes() knows the names Google grants email and profile under', () => {
+    const c = new Credentials({
+      scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'profile'],
+    });
+    assert.equal(c.hasScopes(['email', 'openid']), true);
+    assert.equal(c.hasScopes(['https://www.googleapis.com/auth/userinfo.profile']), true);
+    assert.equal(c.hasScopes(['constructor']), false);
+  });
+
   it('toJSON/fromJSON round-trips every field', () => {
     const c = new Credentials({
       accessToken: 'at',

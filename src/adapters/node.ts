@@ -32,12 +32,15 @@ export async function loadClientSecrets(path: string): Promise<ClientSecrets> {
   return parseClientSecrets(text, path);
 }
 
+const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
 /** Options of {@link createNodeHandler}. */
 export interface NodeHandlerOptions {
   /**
    * The app's public origin (`https://app.example`), used to build each request's URL. oauthkit
    * never relies on it for security (redirect URIs and cookies come from the decorator's
-   * configuration), but handlers see it in `request.url`. Default: `http://` + the Host header.
+   * configuration), but handlers see it in `request.url`. Default: `http://` + the Host header,
+   * which must then be a plain `host[:port]` (anything else gets a 400).
    */
   origin?: string | undefined;
 }
@@ -60,7 +63,14 @@ export function createNodeHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
-      const origin = options.origin ?? `http://${req.headers.host ?? 'localhost'}`;
+      const host = req.headers.host ?? 'localhost';
+      // Only a plain host[:port] may become part of the URL: anything else (`x/admin#`, spaces)
+      // would let the Host header rewrite the path handlers see.
+      if (options.origin === undefined && !HOST.test(host)) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request');
+        return;
+      }
+      const origin = options.origin ?? `http://${host}`;
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         if (value === undefined) continue;

@@ -7,6 +7,18 @@ import { CredentialsInvalidError } from './errors.js';
  */
 export const DEFAULT_EXPIRY_MARGIN_MS = 60_000;
 
+/**
+ * Scopes Google grants under another name: asked for as `email`, granted as
+ * `https://www.googleapis.com/auth/userinfo.email`, and the other way round.
+ */
+const SCOPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  __proto__: null,
+  email: 'https://www.googleapis.com/auth/userinfo.email',
+  'https://www.googleapis.com/auth/userinfo.email': 'email',
+  profile: 'https://www.googleapis.com/auth/userinfo.profile',
+  'https://www.googleapis.com/auth/userinfo.profile': 'profile',
+} as unknown as Record<string, string>);
+
 /** The current version of oauthkit's stored credentials JSON. */
 export const CREDENTIALS_JSON_VERSION = 1;
 
@@ -121,7 +133,11 @@ export class Credentials {
    * @returns `true` when all are among {@link Credentials.scopes}
    */
   hasScopes(scopes: Iterable<string>): boolean {
-    for (const s of scopes) if (!this.scopes.includes(s)) return false;
+    for (const s of scopes) {
+      if (this.scopes.includes(s)) continue;
+      const alias = SCOPE_ALIASES[s];
+      if (alias === undefined || !this.scopes.includes(alias)) return false;
+    }
     return true;
   }
 

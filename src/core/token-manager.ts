@@ -174,6 +174,12 @@ export class TokenManager {
       if (err instanceof GrantRevokedError) await this.#save(key, current.with({ invalid: true }));
       throw err;
     }
+    // While the token request was out, the user may have authorized again or disconnected (the
+    // callback and revocation do not refresh, so they may not hold the lock on every store):
+    // what they wrote wins over a refresh of the grant they replaced.
+    const now = await this.store.get(key).catch(() => current);
+    if (now === undefined) return fresh;
+    if (now.refreshToken !== current.refreshToken || now.invalid !== current.invalid) return now;
     await this.#save(key, fresh);
     return fresh;
   }

@@ -57,3 +57,22 @@ export function serializeCookie(
   if (policy.secure) c += '; Secure';
   return c;
 }
+
+/**
+ * The names of the cookies in a `Cookie` header that start with `prefix`, in header order
+ * (browsers send older cookies first).
+ *
+ * @param header the header value, or null
+ * @param prefix the name prefix
+ * @returns the matching names
+ */
+export function cookieNames(header: string | null, prefix: string): string[] {
+  if (!header) return [];
+  const names: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
+    if (name.startsWith(prefix)) names.push(name);
+  }
+  return names;
+}

@@ -16,7 +16,13 @@ import {
 import type { ProviderMetadata } from '../core/provider.js';
 import type { CredentialStore } from '../core/store.js';
 import { TokenManager } from '../core/token-manager.js';
-import { cookiePolicy, readCookie, serializeCookie, type CookiePolicy } from './cookies.js';
+import {
+  cookieNames,
+  cookiePolicy,
+  readCookie,
+  serializeCookie,
+  type CookiePolicy,
+} from './cookies.js';
 import { createSealedCookieFlowStore, type FlowRecord, type FlowStore } from './flow-store.js';
 import { htmlPage, setSecurityHeaders } from './pages.js';
 import { safeReturnPath } from './return-to.js';
@@ -333,7 +339,8 @@ export class OAuth2Decorator {
     }
     if (
       o.loginUrl !== undefined &&
-      (typeof o.loginUrl !== 'string' || !o.loginUrl.startsWith('/'))
+      (typeof o.loginUrl !== 'string' ||
+        safeReturnPath(o.loginUrl, 'https://app.invalid', '') !== o.loginUrl)
     ) {
       throw new ConfigurationError('"loginUrl" must be a same-origin path starting with "/"');
     }
@@ -698,10 +705,18 @@ export class OAuth2Decorator {
     if (user === undefined && this.#options.user && route.mode === 'required') {
       return { kind: 'respond', response: this.#loginResponse(returnPath(request, ready)) };
     }
+    const needed = routeScopes.length ? unique([...ready.scopes, ...routeScopes]) : ready.scopes;
     let credentials: Credentials | undefined;
     if (user !== undefined) {
       const recent = this.#recent.get(user);
-      if (recent !== undefined && recent.until > Date.now()) {
+      // A cached entry only ever says yes: when it lacks a scope this route needs, the store may
+      // already hold a newer grant (incremental consent just finished, here or elsewhere).
+      if (
+        recent !== undefined &&
+        recent.until > Date.now() &&
+        ready.tokens.isUsable(recent.credentials) &&
+        recent.credentials.hasScopes(needed)
+      ) {
         credentials = recent.credentials;
       } else {
         try {
@@ -722,7 +737,6 @@ export class OAuth2Decorator {
         this.#remember(user, credentials, ready);
       }
     }
-    const needed = routeScopes.length ? unique([...ready.scopes, ...routeScopes]) : ready.scopes;
     const usable = ready.tokens.isUsable(credentials) && credentials.hasScopes(needed);
     if (!usable && route.mode === 'required') {
       return {
@@ -792,10 +806,19 @@ export class OAuth2Decorator {
     }
     // An API that names the scope it wants (RFC 6750 `scope=`) gets it asked for, besides what
     // the route and the earlier grant have.
-    const wanted =
+    // Only scopes this app declared (on the decorator or a route) are ever asked for: an API,
+    // or anything that answers the handler's calls, must not widen the grant.
+    const named =
       error instanceof InsufficientScopeError && error.error === 'insufficient_scope'
         ? toScopes(error.error_description)
         : [];
+    const wanted = named.filter((s) => this.#knownScopes.has(s));
+    if (named.length > 0 && wanted.length === 0) {
+      this.#logger.warn(
+        `oauthkit: an API asked for scopes this app does not declare (${named.join(' ')}); add them to "scopes" or the route's scopes`,
+      );
+      return undefined;
+    }
     const needed = unique([...ready.scopes, ...routeScopes, ...wanted]);
     return this.#startFlow(ready, user, credentials, needed, here, request);
   }
@@ -914,6 +937,20 @@ export class OAuth2Decorator {
     returnTo: string,
     request: Request,
   ): Promise<Response> {
+    // A browser's fetch() or XHR cannot follow a redirect to the provider; it gets a 401 (and no
+    // flow cookie) so that the page can send the user to authorizeUrl() itself.
+    if (request.headers.get('sec-fetch-dest') === 'empty') {
+      const response = htmlPage({
+        status: 401,
+        title: 'Authorization required',
+        message: 'This request needs authorization; open the page in the browser to grant it.',
+      });
+      response.headers.set('www-authenticate', 'Bearer');
+      return response;
+    }
+    // The return path travels in the flow cookie: a long one is not worth a cookie the browser
+    // may refuse or a header the server may reject.
+    if (returnTo.length > 512) returnTo = '/';
     const previous = existing && !existing.invalid ? existing : undefined;
     // Incremental authorization: ask again for what was granted before, so the new grant keeps it.
     const scopes = unique([...needed, ...(previous?.scopes ?? [])]);
@@ -946,6 +983,12 @@ export class OAuth2Decorator {
       return this.#errorResponse(err, returnTo);
     }
     const headers = setSecurityHeaders(new Headers({ location: url.href }));
+    // One cookie per flow, at most three at a time: the oldest pending flows are dropped, so that
+    // abandoned flows never grow the Cookie header past what servers accept.
+    const pending = cookieNames(request.headers.get('cookie'), `${ready.policy.prefix}flow-`);
+    for (const name of pending.slice(0, Math.max(0, pending.length - 2))) {
+      headers.append('set-cookie', serializeCookie(ready.policy, name, '', 0));
+    }
     headers.append(
       'set-cookie',
       serializeCookie(
@@ -1061,7 +1104,11 @@ export class OAuth2Decorator {
         credentials = credentials.with({ refreshToken: existing.refreshToken });
       }
       this.#recent.delete(key);
-      await ready.store.put(key, credentials);
+      const save = () => ready.store.put(key, credentials);
+      // Under the store's lock when it has one, so a refresh running elsewhere cannot write its
+      // result over the grant just made.
+      await (ready.store.lock ? ready.store.lock(key, save, { leaseMs: 30_000 }) : save());
+      this.#recent.delete(key);
     } catch (err) {
       return this.#errorResponse(err, returnTo, headers);
     }
@@ -1074,6 +1121,21 @@ export class OAuth2Decorator {
         'set-cookie',
         serializeCookie(ready.policy, name, await ready.session.seal(session, name), maxAge),
       );
+    }
+    // A provider may grant less than was asked (per-scope checkboxes, an admin policy). Sending
+    // the user back to a page that needs the missing scope would start the flow again, and again.
+    const missing = record.pending.scopes.filter((s) => !credentials.hasScopes([s]));
+    if (missing.length > 0) {
+      this.#logger.warn(`oauthkit: the provider did not grant ${missing.join(' ')}`);
+      return htmlPage({
+        status: 403,
+        title: 'Some access was not granted',
+        message:
+          'The sign-in service did not grant every permission this page needs, so it cannot be shown. You can try again and allow them.',
+        detail: missing.join(' '),
+        retryHref: returnTo,
+        headers,
+      });
     }
     headers.set('location', returnTo);
     setSecurityHeaders(headers);
@@ -1218,9 +1280,11 @@ function subjectKey(credentials: Credentials): string | undefined {
 }
 
 function sameSubject(a: Credentials, b: Credentials): boolean {
+  // Unknown on either side means unknown: a refresh token is never grafted onto a grant that
+  // may belong to another account.
   const x = a.subject;
   const y = b.subject;
-  return x === undefined || y === undefined || (x.iss === y.iss && x.sub === y.sub);
+  return x !== undefined && y !== undefined && x.iss === y.iss && x.sub === y.sub;
 }
 
 function toScopes(scopes: string | readonly string[] | undefined): string[] {

@@ -46,11 +46,12 @@ export interface Visit {
  * provider, drives its login and consent pages (as `login`, or denying consent).
  */
 export class HttpBrowser {
-  readonly jar = new CookieJar();
   readonly providerJar = new CookieJar();
+  /** @param jar the app's cookies: pass another browser's to act as the same browser signed in elsewhere at the provider */
   constructor(
     readonly provider: TestProvider,
     public login = 'alice',
+    readonly jar = new CookieJar(),
   ) {}
 
   async visit(
