@@ -160,6 +160,16 @@ describe('OAuth2Decorator with the built-in session', () => {
   it('other exceptions from the handler propagate unchanged', async () => {
     const browser = new HttpBrowser(app.provider, 'hank');
     await browser.visit(`${app.origin}/tasks`);
+    const serialized = app.decorator.oauthAware(async (_req, oauth) => {
+      assert.ok(oauth.credentials?.accessToken, 'the handler sees the credentials');
+      return new Response(JSON.stringify(oauth));
+    });
+    const text = await (
+      await serialized(
+        new Request(`${app.origin}/`, { headers: { cookie: browser.jar.header(app.origin)! } }),
+      )
+    ).text();
+    assert.doesNotMatch(text, /access_token|refresh_token/, 'a serialized context holds no token');
     const boom = app.decorator.oauthRequired(async () => {
       throw new RangeError('boom');
     });

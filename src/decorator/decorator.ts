@@ -832,7 +832,7 @@ export class OAuth2Decorator {
   ): OAuthContext {
     let http: AuthorizedFetch | undefined;
     const decorator = this;
-    return {
+    const context: OAuthContext = {
       user,
       credentials,
       hasCredentials: () => ready.tokens.isUsable(credentials) && credentials.hasScopes(needed),
@@ -865,6 +865,9 @@ export class OAuth2Decorator {
         await ready.tokens.revoke(user);
       },
     };
+    // Not enumerable: a context that ends up in JSON (view state, a log line) shows no token.
+    Object.defineProperty(context, 'credentials', { enumerable: false });
+    return context;
   }
 
   /**
